@@ -1,0 +1,121 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+		"strconv"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Paths are the command-line defaults of the daemon.
+type Paths struct {
+	Root   string
+	State  string
+	Listen string
+	Config string
+}
+
+// Default returns the complete default configuration for this OS.
+func Default() *Config {
+	return &Config{
+		DefaultRuntime: defaultRuntimeName(),
+		Runtimes:       defaultRuntimes(),
+		Image: Image{
+			InsecureRegistries:     []string{},
+			Mirrors:                map[string][]string{},
+			MaxConcurrentDownloads: 3,
+			PullProgressTimeout:    Duration{5 * time.Minute},
+		},
+		CNI:    defaultCNI(),
+		Stream: Streaming{Address: "127.0.0.1", Port: 0},
+	}
+}
+
+var defaultTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
+	"q":    strconv.Quote,
+	"list": quoteList,
+}).Parse(`# wincri configuration. A missing file means exactly these defaults.
+
+# Handler used when a pod names no RuntimeClass handler.
+default_runtime = {{q .DefaultRuntime}}
+{{range $name, $rt := .Runtimes}}
+# One table per RuntimeClass handler.
+[runtimes.{{$name}}]
+# containerd shim v2 binary: a name looked up in PATH, or an absolute path.
+shim = {{q $rt.Shim}}
+# "process" (shared kernel) or "hyperv" (one utility VM per pod).
+isolation = {{q (printf "%s" $rt.Isolation)}}
+# Utility VM memory in MB when the pod asks for none (0 = shim default, 1024).
+uvm_memory_mb = {{$rt.UVMMemoryMB}}
+# Utility VM processor count when the pod asks for none (0 = shim default).
+uvm_processors = {{$rt.UVMProcessors}}
+{{end}}
+[image]
+# Pause image for pod sandboxes; "" on Linux runs wincri's own pause process.
+sandbox_image = {{q .Image.SandboxImage}}
+# Registries reached over plain HTTP; loopback registries always are.
+insecure_registries = {{list .Image.InsecureRegistries}}
+# Layers downloaded in parallel by one pull.
+max_concurrent_downloads = {{.Image.MaxConcurrentDownloads}}
+# A pull fails after making no progress (download or unpack) for this long.
+pull_progress_timeout = {{q .Image.PullProgressTimeout.String}}
+
+# Registry host -> mirror endpoints tried in order, then the host itself.
+[image.mirrors]
+{{- range $host, $eps := .Image.Mirrors}}
+{{q $host}} = {{list $eps}}
+{{- end}}
+# "registry.k8s.io" = ["http://127.0.0.1:5000"]
+
+[cni]
+# Directories searched for CNI plugin binaries.
+bin_dirs = {{list .CNI.BinDirs}}
+# Directory of CNI network configurations; built-in default network when empty.
+conf_dir = {{q .CNI.ConfDir}}
+
+[streaming]
+# Address of the exec/attach/port-forward server (loopback by default).
+address = {{q .Stream.Address}}
+# Port of the streaming server; 0 picks a free port.
+port = {{.Stream.Port}}
+
+[debug]
+# "127.0.0.1:PORT" serves /metrics and /debug/pprof; "" turns it off.
+address = {{q .Debug.Address}}
+`))
+
+func quoteList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// Render writes c as commented TOML that Load parses back to c.
+func Render(c *Config) ([]byte, error) {
+	for name := range c.Runtimes {
+		if !bareKey(name) {
+			return nil, fmt.Errorf("runtime handler %q cannot be rendered as a bare TOML key", name)
+		}
+	}
+	var buf bytes.Buffer
+	if err := defaultTemplate.Execute(&buf, c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func bareKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

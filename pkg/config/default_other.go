@@ -1,0 +1,25 @@
+//go:build !windows
+
+package config
+
+// DefaultPaths returns the daemon's default locations on Linux.
+func DefaultPaths() Paths {
+	return Paths{
+		Root:   "/var/lib/wincri",
+		State:  "/run/wincri",
+		Listen: "unix:///run/wincri/wincri.sock",
+		Config: "/etc/wincri/config.toml",
+	}
+}
+
+func defaultRuntimeName() string { return "process" }
+
+func defaultRuntimes() map[string]Runtime {
+	return map[string]Runtime{
+		"process": {Shim: "containerd-shim-runc-v2", Isolation: IsolationProcess},
+	}
+}
+
+func defaultCNI() CNI {
+	return CNI{BinDirs: []string{"/usr/lib/cni", "/opt/cni/bin"}, ConfDir: "/etc/cni/net.d"}
+}

@@ -1,0 +1,32 @@
+package config
+
+import "golang.org/x/sys/windows"
+
+// DefaultPaths returns the daemon's default locations on Windows.
+func DefaultPaths() Paths {
+	return Paths{
+		Root:   `C:\ProgramData\wincri\root`,
+		State:  `C:\ProgramData\wincri\state`,
+		Listen: "npipe:////./pipe/wincri",
+		Config: `C:\ProgramData\wincri\config.toml`,
+	}
+}
+
+const runhcs = "containerd-shim-runhcs-v1.exe"
+
+// defaultRuntimeName follows the host SKU: Windows Server shares its
+// kernel by default, client Windows isolates each pod in a utility VM.
+func defaultRuntimeName() string {
+	return defaultHandlerForProductType(windows.RtlGetVersion().ProductType)
+}
+
+func defaultRuntimes() map[string]Runtime {
+	return map[string]Runtime{
+		"process": {Shim: runhcs, Isolation: IsolationProcess},
+		"hyperv":  {Shim: runhcs, Isolation: IsolationHyperV},
+	}
+}
+
+func defaultCNI() CNI {
+	return CNI{BinDirs: []string{`C:\Program Files\wincri\cni\bin`}, ConfDir: `C:\ProgramData\wincri\cni\conf`}
+}
