@@ -3,7 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
-		"strconv"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
