@@ -1,0 +1,82 @@
+// Package cri translates the CRI gRPC API to wincri's domain packages.
+// It is the only package that knows gRPC status codes and the CRI server
+// types: each RPC validates its request, converts it, calls the domain
+// and converts back; errors are mapped to codes once, in the interceptor.
+package cri
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/config"
+)
+
+// Network is the pod network as the runtime status needs it.
+type Network interface {
+	// Status is nil when pods can get a network, else the reason.
+	Status() error
+	// SetPodCIDR records the node's pod CIDR for the default network.
+	SetPodCIDR(cidr string) error
+}
+
+// Options are the services a Server translates to.
+type Options struct {
+	Config  *config.Config
+	Network Network
+	Images  ImageService
+	// Registerer receives the RPC metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Server implements the CRI RuntimeService and ImageService. RPCs that
+// wincri does not implement answer Unimplemented through the embedded
+// types.
+type Server struct {
+	runtime.UnimplementedRuntimeServiceServer
+	runtime.UnimplementedImageServiceServer
+
+	cfg     *config.Config
+	network Network
+	images  ImageService
+	metrics *metrics
+	ready   atomic.Bool
+}
+
+// New returns a Server that answers Unavailable until SetReady.
+func New(opts Options) (*Server, error) {
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg:     opts.Config,
+		network: opts.Network,
+		images:  opts.Images,
+		metrics: m,
+	}, nil
+}
+
+// SetReady lets RPCs through once startup recovery has finished.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// NewGRPCServer returns a gRPC server with the interceptor chain and both
+// CRI services registered.
+func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	opts = append(opts,
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		// kubelet's client accepts 16 MiB messages; ListContainers on a
+		// busy node needs more than gRPC's 4 MiB default.
+		grpc.MaxRecvMsgSize(maxMsgSize),
+		grpc.MaxSendMsgSize(maxMsgSize),
+	)
+	g := grpc.NewServer(opts...)
+	runtime.RegisterRuntimeServiceServer(g, s)
+	runtime.RegisterImageServiceServer(g, s)
+	return g
+}
+
+const maxMsgSize = 16 << 20

@@ -1,0 +1,46 @@
+// Package version reports wincri's own version from the Go build info.
+package version
+
+import (
+	"runtime/debug"
+)
+
+// Name is the runtime name reported to kubelet and crictl.
+const Name = "wincri"
+
+// Version is the module version wincri was built as: the module version
+// for a released build, else the VCS revision (with "-dirty" for a
+// modified tree), else "(devel)".
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	return fromBuildInfo(info)
+}
+
+func fromBuildInfo(info *debug.BuildInfo) string {
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v := "0.0.0-" + rev
+	if modified == "true" {
+		v += "-dirty"
+	}
+	return v
+}
