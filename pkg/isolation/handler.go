@@ -1,0 +1,189 @@
+package isolation
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+
+	runhcsoptions "github.com/Microsoft/hcsshim/cmd/containerd-shim-runhcs-v1/options"
+	runcoptions "github.com/containerd/containerd/api/types/runc/options"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/typeurl/v2"
+
+	"github.com/wincri/wincri/pkg/config"
+)
+
+// Target operating systems of a handler, as runtime.GOOS spells them.
+const (
+	OSWindows = "windows"
+	OSLinux   = "linux"
+)
+
+// Handler is a resolved RuntimeClass handler: how its pods are isolated
+// and which shim, with which options, runs them.
+type Handler struct {
+	// Name is the handler name as configured ("" never appears here: the
+	// default handler is resolved to its name).
+	Name string
+	// Isolation is config.IsolationProcess or config.IsolationHyperV.
+	Isolation config.Isolation
+	// Shim is the containerd shim v2 binary.
+	Shim string
+	// OS is the operating system the pods run on: OSWindows or OSLinux.
+	// It decides which spec builder and which shim options apply.
+	OS string
+	// Options are the runtime options sent to the shim in its bootstrap
+	// parameters and with every CreateTask: runhcs Options on Windows,
+	// runc Options on Linux.
+	Options typeurl.Any
+	// UVMMemoryMB and UVMProcessors are the configured utility VM size
+	// of a hyperv handler; 0 leaves the choice to SizeUVM's defaults.
+	UVMMemoryMB   int64
+	UVMProcessors int32
+}
+
+// HyperV reports whether the handler runs each pod in a utility VM.
+func (h Handler) HyperV() bool { return h.Isolation == config.IsolationHyperV }
+
+// Host is what the node can run. ProbeHost fills it in for this machine;
+// tests construct it to resolve handlers for another OS.
+type Host struct {
+	// OS is the host operating system, as runtime.GOOS spells it.
+	OS string
+	// HyperV reports whether the host can start Hyper-V utility VMs.
+	HyperV bool
+	// HyperVMissing says what is missing when HyperV is false, for the
+	// error message; "" when nothing more specific is known.
+	HyperVMissing string
+}
+
+// Resolve resolves handler on this host: "" means cfg.DefaultRuntime. It
+// probes the host on every call; callers that resolve often keep a Host
+// from ProbeHost and call ResolveOn.
+//
+// Errors: errdefs.ErrInvalidArgument for an unknown handler (listing the
+// configured ones), errdefs.ErrFailedPrecondition for a hyperv handler on
+// a host without Hyper-V.
+func Resolve(cfg *config.Config, handler string) (Handler, error) {
+	return ResolveOn(cfg, handler, ProbeHost())
+}
+
+// ResolveOn resolves handler for host; see Resolve.
+func ResolveOn(cfg *config.Config, handler string, host Host) (Handler, error) {
+	if cfg == nil {
+		return Handler{}, fmt.Errorf("resolving runtime handler %q: no configuration: %w", handler, errdefs.ErrInvalidArgument)
+	}
+	name, rt, err := cfg.Runtime(handler)
+	if err != nil {
+		return Handler{}, fmt.Errorf("%w: %w", errdefs.ErrInvalidArgument, err)
+	}
+	h := Handler{
+		Name:          name,
+		Isolation:     rt.Isolation,
+		Shim:          rt.Shim,
+		OS:            host.OS,
+		UVMMemoryMB:   rt.UVMMemoryMB,
+		UVMProcessors: rt.UVMProcessors,
+	}
+	switch rt.Isolation {
+	case config.IsolationProcess:
+	case config.IsolationHyperV:
+		if err := checkHyperV(name, host); err != nil {
+			return Handler{}, err
+		}
+	default:
+		return Handler{}, fmt.Errorf("runtime handler %q: unknown isolation %q: %w", name, rt.Isolation, errdefs.ErrInvalidArgument)
+	}
+	opts, err := shimOptions(h)
+	if err != nil {
+		return Handler{}, err
+	}
+	h.Options = opts
+	return h, nil
+}
+
+// checkHyperV fails unless host can run Hyper-V isolated pods.
+func checkHyperV(handler string, host Host) error {
+	if host.OS == OSWindows && host.HyperV {
+		return nil
+	}
+	why := "this host runs " + host.OS
+	if host.OS == OSWindows {
+		why = "this host lacks it"
+		if host.HyperVMissing != "" {
+			why = host.HyperVMissing
+		}
+	}
+	return fmt.Errorf("runtime handler %q: Hyper-V isolation needs a Windows host with the Hyper-V role (%s): %w", handler, why, errdefs.ErrFailedPrecondition)
+}
+
+// shimOptions builds the runtime options for h's shim: runhcs Options on
+// Windows, runc Options on Linux.
+func shimOptions(h Handler) (typeurl.Any, error) {
+	switch h.OS {
+	case OSWindows:
+		return typeurl.MarshalAny(RunhcsOptions(h))
+	case OSLinux:
+		// runc's defaults are what wincri wants; an explicit, empty
+		// message still tells the shim which options type it gets.
+		return typeurl.MarshalAny(&runcoptions.Options{})
+	default:
+		return nil, fmt.Errorf("runtime handler %q: pods cannot run on %s: %w", h.Name, h.OS, errdefs.ErrNotImplemented)
+	}
+}
+
+// RunhcsOptions returns the containerd-shim-runhcs-v1 options for h. The
+// configured UVM size is also sent here so that tasks created without
+// the sizing annotations (containers of the pod) see the same defaults.
+func RunhcsOptions(h Handler) *runhcsoptions.Options {
+	opts := &runhcsoptions.Options{SandboxIsolation: runhcsoptions.Options_PROCESS}
+	if h.HyperV() {
+		opts.SandboxIsolation = runhcsoptions.Options_HYPERVISOR
+		if h.UVMMemoryMB > 0 && h.UVMMemoryMB <= math.MaxInt32 {
+			opts.VmMemorySizeInMb = int32(h.UVMMemoryMB)
+		}
+		if h.UVMProcessors > 0 {
+			opts.VmProcessorCount = h.UVMProcessors
+		}
+	}
+	return opts
+}
+
+// ProbeHost describes this machine: its OS and, on Windows, whether it can
+// run Hyper-V isolated pods.
+func ProbeHost() Host {
+	if runtime.GOOS != OSWindows {
+		return Host{OS: runtime.GOOS}
+	}
+	return hostFromServices(serviceInstalled)
+}
+
+// Services whose presence tells that Windows can run Hyper-V isolated
+// containers: the Hyper-V role installs vmms, the Containers feature
+// installs vmcompute (the HCS itself).
+var hyperVServices = []struct{ name, what string }{
+	{"vmms", "the Hyper-V Virtual Machine Management service (vmms) is not installed; enable the Hyper-V role"},
+	{"vmcompute", "the Host Compute Service (vmcompute) is not installed; enable the Containers feature"},
+}
+
+// hostFromServices decides Hyper-V availability from which services are
+// installed; installed is the Windows service probe.
+func hostFromServices(installed func(name string) (bool, error)) Host {
+	host := Host{OS: OSWindows, HyperV: true}
+	var missing []string
+	for _, svc := range hyperVServices {
+		ok, err := installed(svc.name)
+		switch {
+		case err != nil:
+			missing = append(missing, fmt.Sprintf("probing service %s: %v", svc.name, err))
+		case !ok:
+			missing = append(missing, svc.what)
+		}
+	}
+	if len(missing) > 0 {
+		host.HyperV = false
+		host.HyperVMissing = strings.Join(missing, "; ")
+	}
+	return host
+}
