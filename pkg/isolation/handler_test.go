@@ -14,7 +14,7 @@ import (
 	"github.com/wincri/wincri/pkg/config"
 )
 
-func testConfig() *config.Config {
+func windowsTestConfig() *config.Config {
 	return &config.Config{
 		DefaultRuntime: "process",
 		Runtimes: map[string]config.Runtime{
@@ -27,7 +27,7 @@ func testConfig() *config.Config {
 var (
 	windowsHyperVHost = Host{OS: OSWindows, HyperV: true}
 	windowsServerHost = Host{OS: OSWindows, HyperVMissing: "the Hyper-V role is not installed"}
-	linuxHost         = Host{OS: OSLinux}
+	linuxTestHost     = Host{OS: OSLinux}
 )
 
 func TestResolveWindows(t *testing.T) {
@@ -47,7 +47,7 @@ func TestResolveWindows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := ResolveOn(testConfig(), tt.handler, windowsHyperVHost)
+			h, err := ResolveOn(windowsTestConfig(), tt.handler, windowsHyperVHost)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantName, h.Name)
 			assert.Equal(t, tt.wantIsolate, h.Isolation)
@@ -70,7 +70,7 @@ func TestResolveLinuxUsesRuncOptions(t *testing.T) {
 		DefaultRuntime: "process",
 		Runtimes:       map[string]config.Runtime{"process": {Shim: "containerd-shim-runc-v2", Isolation: config.IsolationProcess}},
 	}
-	h, err := ResolveOn(cfg, "", linuxHost)
+	h, err := ResolveOn(cfg, "", linuxTestHost)
 	require.NoError(t, err)
 	assert.Equal(t, OSLinux, h.OS)
 	assert.Equal(t, "containerd-shim-runc-v2", h.Shim)
@@ -90,23 +90,23 @@ func TestResolveErrors(t *testing.T) {
 		contains []string
 	}{
 		{
-			name: "unknown handler lists the configured ones", cfg: testConfig(), handler: "kata", host: windowsHyperVHost,
+			name: "unknown handler lists the configured ones", cfg: windowsTestConfig(), handler: "kata", host: windowsHyperVHost,
 			sentinel: errdefs.ErrInvalidArgument, contains: []string{`"kata"`, "hyperv, process"},
 		},
 		{
-			name: "hyperv on linux", cfg: testConfig(), handler: "hyperv", host: linuxHost,
+			name: "hyperv on linux", cfg: windowsTestConfig(), handler: "hyperv", host: linuxTestHost,
 			sentinel: errdefs.ErrFailedPrecondition, contains: []string{"Hyper-V isolation needs a Windows host with the Hyper-V role", "linux"},
 		},
 		{
-			name: "hyperv on windows without the role", cfg: testConfig(), handler: "hyperv", host: windowsServerHost,
+			name: "hyperv on windows without the role", cfg: windowsTestConfig(), handler: "hyperv", host: windowsServerHost,
 			sentinel: errdefs.ErrFailedPrecondition, contains: []string{"Hyper-V isolation needs a Windows host with the Hyper-V role", "not installed"},
 		},
 		{
-			name: "no config", cfg: nil, handler: "process", host: linuxHost,
+			name: "no config", cfg: nil, handler: "process", host: linuxTestHost,
 			sentinel: errdefs.ErrInvalidArgument,
 		},
 		{
-			name: "process handler on an unsupported OS", cfg: testConfig(), handler: "process", host: Host{OS: "plan9"},
+			name: "process handler on an unsupported OS", cfg: windowsTestConfig(), handler: "process", host: Host{OS: "plan9"},
 			sentinel: errdefs.ErrNotImplemented, contains: []string{"plan9"},
 		},
 	}
@@ -123,7 +123,7 @@ func TestResolveErrors(t *testing.T) {
 }
 
 func TestResolveOnThisHost(t *testing.T) {
-	h, err := Resolve(testConfig(), "process")
+	h, err := Resolve(windowsTestConfig(), "process")
 	if err != nil {
 		// Hosts other than Windows and Linux cannot run pods at all.
 		require.ErrorIs(t, err, errdefs.ErrNotImplemented)

@@ -1,0 +1,109 @@
+package isolation
+
+import (
+	"fmt"
+
+	"github.com/containerd/errdefs"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Windows containers isolate processes, IPC objects and the object
+// namespace per container (ARCHITECTURE.md). A request to cross that
+// boundary fails here, naming the feature, instead of being ignored.
+//
+// kubelet sends namespace options in LinuxPodSandboxConfig and
+// LinuxContainerConfig for Windows pods too; NamespaceMode's zero value
+// is POD, so only options that are present count as a request. IPC mode
+// POD is what kubelet sends for every pod (Kubernetes has no way to ask
+// for anything else), so it is the default, not a request to share.
+
+// HostProcessPod reports whether pod asks to run as a Windows HostProcess
+// pod (processes on the host, in a job object, on the host network).
+func HostProcessPod(pod *runtimeapi.PodSandboxConfig) bool {
+	return pod.GetWindows().GetSecurityContext().GetHostProcess()
+}
+
+// ValidateWindowsPod checks a pod sandbox config against what Windows
+// isolation under h can honour. Errors wrap errdefs.ErrInvalidArgument
+// and name the unsupported feature.
+func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
+	if pod == nil {
+		return fmt.Errorf("pod sandbox config is missing: %w", errdefs.ErrInvalidArgument)
+	}
+	hostProcess := HostProcessPod(pod)
+	if hostProcess && h.HyperV() {
+		return unsupported("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q); use a process-isolated handler", h.Name)
+	}
+	ns := pod.GetLinux().GetSecurityContext().GetNamespaceOptions()
+	if ns == nil {
+		return nil
+	}
+	if err := checkNamespaces(ns, hostProcess); err != nil {
+		return err
+	}
+	switch {
+	case hostProcess && ns.GetNetwork() != runtimeapi.NamespaceMode_NODE:
+		return unsupported("HostProcess pods run on the host network: network namespace mode %s was requested", ns.GetNetwork())
+	case !hostProcess && ns.GetNetwork() == runtimeapi.NamespaceMode_NODE:
+		return unsupported("Windows containers use the host network only in HostProcess pods (hostNetwork without hostProcess)")
+	case ns.GetNetwork() == runtimeapi.NamespaceMode_TARGET:
+		return unsupported("Windows containers do not support sharing another container's network namespace")
+	}
+	return nil
+}
+
+// ValidateWindowsContainer checks a container config, for a container of
+// pod under h, against what Windows isolation can honour. Errors wrap
+// errdefs.ErrInvalidArgument and name the unsupported feature.
+func ValidateWindowsContainer(pod *runtimeapi.PodSandboxConfig, c *runtimeapi.ContainerConfig, h Handler) error {
+	if c == nil {
+		return fmt.Errorf("container config is missing: %w", errdefs.ErrInvalidArgument)
+	}
+	podHostProcess := HostProcessPod(pod)
+	hostProcess := c.GetWindows().GetSecurityContext().GetHostProcess()
+	switch {
+	case podHostProcess && !hostProcess:
+		return unsupported("a HostProcess pod holds only HostProcess containers; container %q is not one", c.GetMetadata().GetName())
+	case !podHostProcess && hostProcess:
+		return unsupported("HostProcess container %q needs a HostProcess pod", c.GetMetadata().GetName())
+	case hostProcess && h.HyperV():
+		return unsupported("HostProcess containers cannot run with Hyper-V isolation (runtime handler %q)", h.Name)
+	}
+	sc := c.GetLinux().GetSecurityContext()
+	if sc.GetPrivileged() {
+		return unsupported("Windows containers do not support privileged mode; run the container as a HostProcess container instead")
+	}
+	if ns := sc.GetNamespaceOptions(); ns != nil {
+		return checkNamespaces(ns, hostProcess)
+	}
+	return nil
+}
+
+// checkNamespaces rejects the PID and IPC namespace modes Windows cannot
+// provide. HostProcess containers are host processes, so they do see the
+// host's processes and objects: NODE is what they get anyway.
+func checkNamespaces(ns *runtimeapi.NamespaceOption, hostProcess bool) error {
+	switch ns.GetPid() {
+	case runtimeapi.NamespaceMode_POD:
+		return unsupported("Windows containers do not support a shared process namespace (pid namespace mode POD, shareProcessNamespace)")
+	case runtimeapi.NamespaceMode_TARGET:
+		return unsupported("Windows containers do not support a shared process namespace (pid namespace mode TARGET %q)", ns.GetTargetId())
+	case runtimeapi.NamespaceMode_NODE:
+		if !hostProcess {
+			return unsupported("Windows containers do not support the host process namespace (hostPID)")
+		}
+	}
+	switch ns.GetIpc() {
+	case runtimeapi.NamespaceMode_TARGET:
+		return unsupported("Windows containers do not support a shared IPC namespace (ipc namespace mode TARGET %q)", ns.GetTargetId())
+	case runtimeapi.NamespaceMode_NODE:
+		if !hostProcess {
+			return unsupported("Windows containers do not support the host IPC namespace (hostIPC)")
+		}
+	}
+	return nil
+}
+
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, errdefs.ErrInvalidArgument)...)
+}
