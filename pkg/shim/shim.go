@@ -4,7 +4,8 @@
 // It launches shims with bootstrap parameters, parses their start reply,
 // speaks task API v2 and v3 over ttrpc, serves the events service the
 // shims forward to, and cleans up shims that died. Manager and Shim are
-// the seam pkg/sandbox uses; fake.go holds a hand-written fake of both.
+// the seam pkg/sandbox uses; package shimtest holds a hand-written fake
+// of both.
 package shim
 
 import (
@@ -23,7 +24,7 @@ const (
 	ContainerTypeContainer  = "container"
 )
 
-// Event topics delivered to Options.OnEvent.
+// Event topics delivered to ManagerOpts.OnEvent.
 const (
 	TopicTaskCreate    = "/tasks/create"
 	TopicTaskStart     = "/tasks/start"
@@ -59,7 +60,8 @@ type LaunchOpts struct {
 	// Binary is the shim executable: a name looked up in PATH or a path.
 	Binary string
 	// Bundle is the task's bundle directory, holding config.json; it is
-	// the shim's working directory.
+	// the shim's working directory. Its last element should be ID:
+	// runc-v2's delete subcommand finds the bundle as <parent>/<id>.
 	Bundle string
 	// Options are the runtime options passed in the bootstrap params
 	// (runc options or runhcs options); nil for none.
@@ -75,6 +77,14 @@ type Address struct {
 	Version int `json:"version"`
 	// Protocol is "ttrpc".
 	Protocol string `json:"protocol"`
+	// ShimID is the id the shim process was started for: the pod id for
+	// a pod's shared shim. runhcs honours Shutdown only for this id and
+	// names its log pipe after it.
+	ShimID string `json:"shim_id,omitempty"`
+	// Bundle is the bundle the shim process was started in; runc-v2
+	// writes its log to the FIFO there. Recorded so that Connect can
+	// resume draining it after a restart of wincri.
+	Bundle string `json:"bundle,omitempty"`
 }
 
 // CreateOpts are the parameters of a task's creation.

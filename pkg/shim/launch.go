@@ -1,0 +1,171 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"time"
+
+	task "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+	"k8s.io/klog/v2"
+)
+
+// Environment of a shim invocation. runc-v2 takes the events address
+// only from TTRPC_ADDRESS.
+const (
+	envTTRPCAddress = "TTRPC_ADDRESS"
+	envGRPCAddress  = "GRPC_ADDRESS"
+	envNamespace    = "NAMESPACE"
+)
+
+// startWaitDelay bounds how long a finished start or delete helper may
+// keep its output pipes open through a child it spawned.
+const startWaitDelay = 5 * time.Second
+
+// Launch starts the shim for a task, or finds the pod's running shim:
+// for a container of a pod, the shim's start answers with the address
+// of the shim that already serves the pod, and the returned Shim shares
+// that shim's connection.
+func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
+	if opts.ID == "" || opts.Binary == "" || opts.Bundle == "" {
+		return nil, fmt.Errorf("launch shim: id, binary and bundle are required: %w", errdefs.ErrInvalidArgument)
+	}
+	if d.isClosed() {
+		return nil, fmt.Errorf("launch shim for %s: shim manager is closed: %w", opts.ID, errdefs.ErrUnavailable)
+	}
+	bin, err := exec.LookPath(opts.Binary)
+	if err != nil {
+		return nil, fmt.Errorf("shim binary %q: %w: %w", opts.Binary, errdefs.ErrFailedPrecondition, err)
+	}
+	shimID := opts.PodID
+	if shimID == "" {
+		shimID = opts.ID
+	}
+	logger := klog.FromContext(ctx).WithValues("task", opts.ID, "shimID", shimID)
+
+	// The log FIFO must exist, with a reader, before the shim starts:
+	// runc-v2 opens it for writing first thing and blocks until then.
+	logStream, err := openShimLog(d.opts.Namespace, shimID, opts.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := d.start(ctx, bin, opts)
+	if err != nil {
+		if logStream != nil {
+			_ = logStream.Close()
+		}
+		return nil, err
+	}
+	addr.ShimID, addr.Bundle = shimID, opts.Bundle
+	logger.V(2).Info("Shim started", "address", addr.Address, "version", addr.Version)
+	return d.attach(ctx, addr, logStream, true)
+}
+
+// start runs `<shim> ... -id ID start` in the bundle and parses its reply.
+func (d *Driver) start(ctx context.Context, bin string, opts LaunchOpts) (Address, error) {
+	params, err := encodeBootstrapParams(bootstrapInput{
+		ID:            opts.ID,
+		Namespace:     d.opts.Namespace,
+		TTRPCAddress:  d.eventsAdr,
+		GRPCAddress:   d.opts.Address,
+		PublishBinary: d.opts.PublishBinary,
+		SocketDir:     d.socketDir,
+		Options:       opts.Options,
+		Debug:         d.opts.Debug,
+	})
+	if err != nil {
+		return Address{}, err
+	}
+	cmd := d.command(ctx, bin, opts.ID, "", "start")
+	cmd.Dir = opts.Bundle
+	// Both shims read stdin to EOF; a bytes.Reader gives them EOF.
+	cmd.Stdin = bytes.NewReader(params)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return Address{}, d.helperError(ctx, "start", opts.ID, &stderr, err)
+	}
+	addr, err := parseStartReply(stdout.Bytes())
+	if err != nil {
+		return Address{}, fmt.Errorf("shim %s for %s: %w", bin, opts.ID, err)
+	}
+	return addr, nil
+}
+
+// Cleanup runs the delete subcommand for a shim that is gone. runc-v2
+// force-deletes the runc container, unmounts its rootfs and reports the
+// recorded exit.
+func (d *Driver) Cleanup(ctx context.Context, binary, bundle, id string) (ExitStatus, error) {
+	if binary == "" || bundle == "" || id == "" {
+		return ExitStatus{}, fmt.Errorf("clean up shim: binary, bundle and id are required: %w", errdefs.ErrInvalidArgument)
+	}
+	bin, err := exec.LookPath(binary)
+	if err != nil {
+		return ExitStatus{}, fmt.Errorf("shim binary %q: %w: %w", binary, errdefs.ErrFailedPrecondition, err)
+	}
+	cmd := d.command(ctx, bin, id, bundle, "delete")
+	if deleteInBundle {
+		cmd.Dir = bundle
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return ExitStatus{}, d.helperError(ctx, "delete", id, &stderr, err)
+	}
+	if s := bytes.TrimSpace(stderr.Bytes()); len(s) > 0 {
+		klog.FromContext(ctx).Info("Shim cleanup warnings", "task", id, "stderr", string(s))
+	}
+	// The v2 and v3 DeleteResponse are the same message.
+	var resp task.DeleteResponse
+	if err := proto.Unmarshal(stdout.Bytes(), &resp); err != nil {
+		return ExitStatus{}, fmt.Errorf("decode shim delete reply for %s: %w: %w", id, errdefs.ErrInvalidArgument, err)
+	}
+	return ExitStatus{Pid: resp.GetPid(), ExitStatus: resp.GetExitStatus(), ExitedAt: toTime(resp.GetExitedAt())}, nil
+}
+
+// command builds a shim invocation with the flags and environment both
+// runc-v2 and runhcs expect.
+func (d *Driver) command(ctx context.Context, bin, id, bundle, action string) *exec.Cmd {
+	args := []string{
+		"-namespace", d.opts.Namespace,
+		"-address", d.opts.Address,
+		"-publish-binary", d.opts.PublishBinary,
+		"-id", id,
+	}
+	if bundle != "" {
+		args = append(args, "-bundle", bundle)
+	}
+	if d.opts.Debug {
+		args = append(args, "-debug")
+	}
+	args = append(args, action)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(cmd.Environ(),
+		envTTRPCAddress+"="+d.eventsAdr,
+		envGRPCAddress+"="+d.opts.Address,
+		envNamespace+"="+d.opts.Namespace,
+	)
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = startWaitDelay
+	return cmd
+}
+
+func (d *Driver) helperError(ctx context.Context, action, id string, stderr *bytes.Buffer, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("shim %s for %s: %w", action, id, ctx.Err())
+	}
+	msg := bytes.TrimSpace(stderr.Bytes())
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
+	return fmt.Errorf("shim %s for %s failed: %s: %w: %w", action, id, msg, errdefs.ErrUnavailable, err)
+}
+
+func (d *Driver) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
+}

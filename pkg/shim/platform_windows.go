@@ -1,0 +1,128 @@
+package shim
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/Microsoft/go-winio"
+	"github.com/containerd/errdefs"
+)
+
+// deleteInBundle: Windows cannot remove a directory that is a running
+// process's working directory, so delete runs elsewhere and gets
+// -bundle (runhcs reads it from the flag).
+const deleteInBundle = false
+
+// pipeServeWait is how long a freshly started runhcs may take to create
+// its pipe after start returned.
+const pipeServeWait = 5 * time.Second
+
+// pipeAccessSDDL lets only Administrators and SYSTEM (the accounts that
+// run wincri and its shims) open wincri's pipes.
+const pipeAccessSDDL = "D:P(A;;GA;;;BA)(A;;GA;;;SY)"
+
+func eventsAddress(stateDir, namespace string) string {
+	// Named pipes live in one global namespace: derive the name from the
+	// state dir so two wincri instances never collide, and it stays the
+	// same across restarts.
+	sum := sha256.Sum256([]byte(strings.ToLower(stateDir)))
+	return fmt.Sprintf(`\\.\pipe\wincri-%s-events-%x`, namespace, sum[:6])
+}
+
+// checkSocketDir: runhcs serves on named pipes; no path limit applies.
+func checkSocketDir(string) error { return nil }
+
+func listenEvents(addr string) (net.Listener, error) {
+	l, err := winio.ListenPipe(addr, &winio.PipeConfig{SecurityDescriptor: pipeAccessSDDL})
+	if err != nil {
+		return nil, fmt.Errorf("listen for shim events on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+func shimAddressKey(addr string) string {
+	return strings.ToLower(strings.TrimPrefix(addr, "npipe://"))
+}
+
+// dialShim connects to a shim's pipe. A freshly started shim may not
+// have created it yet (wait); a recorded address must answer at once.
+func dialShim(ctx context.Context, addr string, wait bool) (net.Conn, error) {
+	path := strings.TrimPrefix(addr, "npipe://")
+	deadline := time.Now().Add(pipeServeWait)
+	for {
+		c, err := winio.DialPipeContext(ctx, path)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("dial shim %s: %w: %w", addr, errdefs.ErrUnavailable, err)
+		}
+		if !wait || time.Now().After(deadline) {
+			return nil, fmt.Errorf("no shim serves %s: %w: %w", addr, errdefs.ErrNotFound, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// openShimLog connects to the pipe runhcs serves its log on (see
+// hcsshim cmd/containerd-shim-runhcs-v1/serve.go). runhcs listens only
+// once start hands over to its serve process, so the dial runs in the
+// background and the first Read waits for it.
+func openShimLog(namespace, shimID, _ string) (io.ReadCloser, error) {
+	if shimID == "" {
+		return nil, nil
+	}
+	name := fmt.Sprintf(`\\.\pipe\containerd-shim-%s-%s-log`, namespace, shimID)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &lazyPipe{cancel: cancel, ready: make(chan struct{})}
+	go func() {
+		defer close(p.ready)
+		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer dcancel()
+		p.conn, p.err = dialShim(dctx, name, true)
+	}()
+	return p, nil
+}
+
+type lazyPipe struct {
+	cancel context.CancelFunc
+	ready  chan struct{}
+	conn   net.Conn
+	err    error
+	once   sync.Once
+}
+
+func (p *lazyPipe) Read(b []byte) (int, error) {
+	<-p.ready
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.conn.Read(b)
+}
+
+func (p *lazyPipe) Close() error {
+	var err error
+	p.once.Do(func() {
+		p.cancel()
+		<-p.ready
+		if p.conn != nil {
+			err = p.conn.Close()
+		}
+	})
+	return err
+}
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
