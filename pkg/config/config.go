@@ -25,62 +25,62 @@ const (
 // interface: rename none of them.
 type Config struct {
 	// DefaultRuntime is the handler used when a pod names none.
-	DefaultRuntime string `toml:"default_runtime"`
+	DefaultRuntime string `toml:"default_runtime" json:"default_runtime"`
 	// Runtimes maps a RuntimeClass handler name to how it runs pods.
-	Runtimes map[string]Runtime `toml:"runtimes"`
-	Image    Image              `toml:"image"`
-	CNI      CNI                `toml:"cni"`
-	Stream   Streaming          `toml:"streaming"`
-	Debug    Debug              `toml:"debug"`
+	Runtimes map[string]Runtime `toml:"runtimes" json:"runtimes"`
+	Image    Image              `toml:"image" json:"image"`
+	CNI      CNI                `toml:"cni" json:"cni"`
+	Stream   Streaming          `toml:"streaming" json:"streaming"`
+	Debug    Debug              `toml:"debug" json:"debug"`
 }
 
 // Runtime is one RuntimeClass handler.
 type Runtime struct {
 	// Shim is the containerd shim v2 binary: a name looked up in PATH or
 	// an absolute path.
-	Shim string `toml:"shim"`
+	Shim string `toml:"shim" json:"shim"`
 	// Isolation is "process" or "hyperv".
-	Isolation Isolation `toml:"isolation"`
+	Isolation Isolation `toml:"isolation" json:"isolation"`
 	// UVMMemoryMB and UVMProcessors size a Hyper-V pod's utility VM when
 	// the pod asks for nothing else; 0 leaves the choice to the shim.
-	UVMMemoryMB   int64 `toml:"uvm_memory_mb"`
-	UVMProcessors int32 `toml:"uvm_processors"`
+	UVMMemoryMB   int64 `toml:"uvm_memory_mb" json:"uvm_memory_mb"`
+	UVMProcessors int32 `toml:"uvm_processors" json:"uvm_processors"`
 }
 
 // Image configures the image service.
 type Image struct {
 	// SandboxImage is the pause image; "" on Linux runs wincri's own
 	// pause process without pulling anything.
-	SandboxImage string `toml:"sandbox_image"`
+	SandboxImage string `toml:"sandbox_image" json:"sandbox_image"`
 	// InsecureRegistries may be reached over plain HTTP. Loopback
 	// registries always may.
-	InsecureRegistries []string `toml:"insecure_registries"`
+	InsecureRegistries []string `toml:"insecure_registries" json:"insecure_registries"`
 	// Mirrors maps a registry host to endpoints tried in order before the
 	// host itself.
-	Mirrors map[string][]string `toml:"mirrors"`
+	Mirrors map[string][]string `toml:"mirrors" json:"mirrors"`
 	// MaxConcurrentDownloads bounds parallel layer downloads per pull.
-	MaxConcurrentDownloads int `toml:"max_concurrent_downloads"`
+	MaxConcurrentDownloads int `toml:"max_concurrent_downloads" json:"max_concurrent_downloads"`
 	// PullProgressTimeout fails a pull that made no progress for this
 	// long, e.g. "5m".
-	PullProgressTimeout Duration `toml:"pull_progress_timeout"`
+	PullProgressTimeout Duration `toml:"pull_progress_timeout" json:"pull_progress_timeout"`
 }
 
 // CNI configures pod networking.
 type CNI struct {
-	BinDirs []string `toml:"bin_dirs"`
-	ConfDir string   `toml:"conf_dir"`
+	BinDirs []string `toml:"bin_dirs" json:"bin_dirs"`
+	ConfDir string   `toml:"conf_dir" json:"conf_dir"`
 }
 
 // Streaming configures the exec/attach/port-forward server.
 type Streaming struct {
-	Address string `toml:"address"`
-	Port    int    `toml:"port"`
+	Address string `toml:"address" json:"address"`
+	Port    int    `toml:"port" json:"port"`
 }
 
 // Debug configures the metrics and pprof server.
 type Debug struct {
 	// Address is "host:port"; "" turns the server off.
-	Address string `toml:"address"`
+	Address string `toml:"address" json:"address"`
 }
 
 // Duration is a time.Duration written in TOML as a string such as "5m".

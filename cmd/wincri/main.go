@@ -1,0 +1,140 @@
+// Command wincri is a Kubernetes CRI runtime for Windows nodes.
+//
+//	wincri [--config FILE] [--root DIR] [--state DIR] [--listen ENDPOINT] [-v N]
+//	wincri version
+//	wincri config default
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/daemon"
+	"github.com/wincri/wincri/pkg/endpoint"
+	"github.com/wincri/wincri/pkg/version"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stderr, "wincri: %v\n", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version":
+			fmt.Fprintf(stdout, "%s %s\n", version.Name, version.Version())
+			return nil
+		case "config":
+			return configCommand(args[1:], stdout)
+		}
+	}
+	return serve(args, stderr)
+}
+
+func configCommand(args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "default" {
+		return fmt.Errorf("usage: wincri config default")
+	}
+	out, err := config.Render(config.Default())
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out)
+	return err
+}
+
+type flags struct {
+	config, root, state, listen string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	def := config.DefaultPaths()
+	fs := flag.NewFlagSet("wincri", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &flags{}
+	fs.StringVar(&f.config, "config", def.Config, "configuration file (TOML); missing means defaults")
+	fs.StringVar(&f.root, "root", def.Root, "directory for persistent state: images, layers, the state database")
+	fs.StringVar(&f.state, "state", def.State, "directory for runtime state: sockets, bundles, network namespaces")
+	fs.StringVar(&f.listen, "listen", def.Listen, "CRI endpoint (unix:///path or npipe:////./pipe/name)")
+	klog.InitFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default)", fs.Arg(0))
+	}
+	return f, nil
+}
+
+func serve(args []string, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	// Everything the user can get wrong is checked before anything is
+	// created on disk.
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return err
+	}
+	ep, err := endpoint.Parse(f.listen)
+	if err != nil {
+		return err
+	}
+	for _, dir := range []struct{ flag, path string }{{"--root", f.root}, {"--state", f.state}} {
+		if err := checkDir(dir.path); err != nil {
+			return fmt.Errorf("%s: %w", dir.flag, err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx = klog.NewContext(ctx, klog.Background())
+	klog.FromContext(ctx).Info("Starting wincri", "version", version.Version(), "config", f.config)
+	return daemon.Run(ctx, daemon.Options{Config: cfg, Root: f.root, State: f.state, Endpoint: ep})
+}
+
+// checkDir accepts a missing directory (it is created later) or a
+// readable one.
+func checkDir(path string) error {
+	if path == "" {
+		return errors.New("must not be empty")
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", path)
+	}
+	d, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, err = d.Readdirnames(1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s is not readable: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultIsValidAndRendersRoundTrip(t *testing.T) {
+	def := Default()
+	require.NoError(t, def.Validate())
+	out, err := Render(def)
+	require.NoError(t, err)
+	back, err := Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, def, back, "wincri config default must parse back to the defaults:\n%s", out)
+}
+
+func TestRenderCommentsEveryKey(t *testing.T) {
+	out, err := Render(Default())
+	require.NoError(t, err)
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		if l == "" || l[0] == '#' || l[0] == '[' {
+			continue
+		}
+		require.Greater(t, i, 0)
+		assert.Equal(t, byte('#'), lines[i-1][0], "key line %q has no comment above it", l)
+	}
+}
+
+func TestRenderWithMirrorsRoundTrips(t *testing.T) {
+	c := Default()
+	c.Image.Mirrors = map[string][]string{"registry.example": {"http://127.0.0.1:5000", "https://mirror.example"}}
+	c.Image.InsecureRegistries = []string{"reg.local:5000"}
+	c.Runtimes["hyperv"] = Runtime{Shim: "runhcs", Isolation: IsolationHyperV, UVMMemoryMB: 2048, UVMProcessors: 2}
+	out, err := Render(c)
+	require.NoError(t, err)
+	back, err := Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, c, back)
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		doc     string
+		wantErr string
+		check   func(t *testing.T, c *Config)
+	}{
+		{name: "empty document is the defaults", doc: "", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, Default(), c)
+		}},
+		{name: "partial table keeps other defaults", doc: "[streaming]\nport = 10010\n", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, 10010, c.Stream.Port)
+			assert.Equal(t, "127.0.0.1", c.Stream.Address)
+			assert.Equal(t, Default().CNI, c.CNI)
+		}},
+		{name: "runtimes replace the default handlers", doc: "default_runtime = \"fast\"\n[runtimes.fast]\nshim = \"/opt/shim\"\nisolation = \"process\"\n", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, []string{"fast"}, c.HandlerNames())
+		}},
+		{name: "mirrors", doc: "[image.mirrors]\n\"registry.k8s.io\" = [\"http://127.0.0.1:5000\"]\n", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, []string{"http://127.0.0.1:5000"}, c.Image.Mirrors["registry.k8s.io"])
+		}},
+		{name: "duration", doc: "[image]\npull_progress_timeout = \"90s\"\n", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, 90*time.Second, c.Image.PullProgressTimeout.Duration)
+		}},
+		{name: "unknown top-level key", doc: "\n\nsandbox_image = \"x\"\n", wantErr: `line 3: unknown key "sandbox_image"`},
+		{name: "unknown nested key", doc: "[cni]\nbin_dir = []\n", wantErr: `line 2: unknown key "cni.bin_dir"`},
+		{name: "wrong type", doc: "[streaming]\nport = \"10010\"\n", wantErr: `line 2 column 8: key "streaming.port"`},
+		{name: "bad toml", doc: "[image\n", wantErr: "line 1"},
+		{name: "bad duration", doc: "[image]\npull_progress_timeout = \"soon\"\n", wantErr: `key "image.pull_progress_timeout"`},
+		{name: "unknown default runtime", doc: "default_runtime = \"gvisor\"\n", wantErr: `default_runtime: "gvisor" is not a configured handler`},
+		{name: "bad isolation", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"vm\"\n", wantErr: `runtimes.process.isolation: "vm"`},
+		{name: "missing shim", doc: "[runtimes.process]\nisolation = \"process\"\n", wantErr: "runtimes.process.shim: must not be empty"},
+		{name: "negative uvm", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nuvm_memory_mb = -1\n", wantErr: "must not be negative"},
+		{name: "empty mirror list", doc: "[image.mirrors]\n\"a\" = []\n", wantErr: "image.mirrors"},
+		{name: "zero downloads", doc: "[image]\nmax_concurrent_downloads = 0\n", wantErr: "max_concurrent_downloads"},
+		{name: "streaming address", doc: "[streaming]\naddress = \"localhost\"\n", wantErr: "streaming.address"},
+		{name: "streaming port", doc: "[streaming]\nport = 70000\n", wantErr: "streaming.port"},
+		{name: "debug address", doc: "[debug]\naddress = \"9090\"\n", wantErr: "debug.address"},
+		{name: "cni conf dir", doc: "[cni]\nconf_dir = \"\"\n", wantErr: "cni:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.doc))
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(filepath.Join(dir, "missing.toml"))
+	require.NoError(t, err)
+	assert.Equal(t, Default(), c, "a missing file means defaults")
+
+	bad := filepath.Join(dir, "bad.toml")
+	require.NoError(t, os.WriteFile(bad, []byte("nope = 1\n"), 0o600))
+	_, err = Load(bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), bad)
+	assert.Contains(t, err.Error(), `unknown key "nope"`)
+
+	_, err = Load(dir) // a directory cannot be read as a file
+	require.Error(t, err)
+}
+
+func TestRuntimeLookup(t *testing.T) {
+	c := Default()
+	name, rt, err := c.Runtime("")
+	require.NoError(t, err)
+	assert.Equal(t, c.DefaultRuntime, name)
+	assert.NotEmpty(t, rt.Shim)
+	_, _, err = c.Runtime("nope")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "configured handlers are")
+}
+
+func TestDefaultHandlerForProductType(t *testing.T) {
+	assert.Equal(t, "hyperv", defaultHandlerForProductType(1), "client Windows")
+	assert.Equal(t, "process", defaultHandlerForProductType(2), "domain controller")
+	assert.Equal(t, "process", defaultHandlerForProductType(3), "Windows Server")
+}
+
+func TestRenderRefusesOddHandlerName(t *testing.T) {
+	c := Default()
+	c.Runtimes["a b"] = Runtime{Shim: "s", Isolation: IsolationProcess}
+	_, err := Render(c)
+	require.Error(t, err)
+}

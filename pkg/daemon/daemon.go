@@ -1,0 +1,132 @@
+// Package daemon wires wincri together: it takes the root lock, opens the
+// state store, builds the domain services, serves CRI on the endpoint and
+// shuts down gracefully. cmd/wincri only parses flags and signals.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/cri"
+	"github.com/wincri/wincri/pkg/endpoint"
+	"github.com/wincri/wincri/pkg/rootlock"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// Options are the daemon's command-line settings.
+type Options struct {
+	Config   *config.Config
+	Root     string
+	State    string
+	Endpoint endpoint.Endpoint
+	// ShutdownTimeout bounds how long in-flight RPCs may finish.
+	ShutdownTimeout time.Duration
+	// Ready, when set, is called once the daemon serves requests.
+	Ready func()
+}
+
+// Run serves CRI until ctx is cancelled, then shuts down gracefully.
+// Containers keep running: they belong to their shims.
+func Run(ctx context.Context, opts Options) (err error) {
+	logger := klog.FromContext(ctx)
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
+		return fmt.Errorf("creating root %s: %w", opts.Root, err)
+	}
+	lock, err := rootlock.Acquire(opts.Root)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.Release() }()
+	if err := os.MkdirAll(opts.State, 0o700); err != nil {
+		return fmt.Errorf("creating state %s: %w", opts.State, err)
+	}
+
+	db, err := store.Open(filepath.Join(opts.Root, "state.db"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing state database: %w", cerr)
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	svc, err := newServices(ctx, opts, db, reg)
+	if err != nil {
+		return err
+	}
+	defer svc.close(ctx)
+
+	lis, err := endpoint.Listen(opts.Endpoint)
+	if err != nil {
+		return err
+	}
+	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Registerer: reg})
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
+	g := srv.NewGRPCServer()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- g.Serve(lis) }()
+	logger.Info("Serving CRI", "endpoint", opts.Endpoint.String(), "root", opts.Root, "state", opts.State)
+
+	stopDebug, err := startDebugServer(ctx, opts.Config.Debug.Address, reg)
+	if err != nil {
+		g.Stop()
+		return err
+	}
+	defer stopDebug()
+
+	if err := svc.recover(ctx); err != nil {
+		g.Stop()
+		return fmt.Errorf("recovering state: %w", err)
+	}
+	srv.SetReady()
+	logger.Info("Ready")
+	if opts.Ready != nil {
+		opts.Ready()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("serving CRI: %w", err)
+		}
+	}
+	logger.Info("Shutting down; containers keep running")
+	gracefulStop(g, opts.ShutdownTimeout)
+	return nil
+}
+
+// gracefulStop lets in-flight RPCs finish for at most timeout.
+func gracefulStop(g *grpc.Server, timeout time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		g.Stop()
+	}
+}
