@@ -1,0 +1,162 @@
+// Command testimages builds, from a local busybox binary, every image that
+// critest v1.37.0 pulls, pushes them to an in-memory registry on a loopback
+// address under the repository paths and tags critest asks for, and serves
+// them until it receives SIGTERM or SIGINT. A runtime under test reaches it
+// by mirroring the upstream registry hosts (`testimages --hosts`) to
+// http://<address>.
+//
+// Nothing is downloaded: the images are made of busybox, small scripts that
+// stand in for the upstream servers, and an optional helper binary for the
+// nonewprivs image (built from ./nonewprivs).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"k8s.io/klog/v2"
+)
+
+func main() {
+	klog.InitFlags(nil)
+	var (
+		addr       = flag.String("addr", "127.0.0.1:0", "loopback host:port to serve the registry on (port 0 picks a free one)")
+		busyboxBin = flag.String("busybox", "/bin/busybox", "busybox binary the images are built from (static, or dynamic: its libraries are copied)")
+		nnpBin     = flag.String("nonewprivs", "", "helper binary of the nonewprivs image (go build ./hack/testimages/nonewprivs); empty leaves that image out")
+		addrFile   = flag.String("addr-file", "", "file to write the registry's host:port to once every image is served")
+		logReqs    = flag.Bool("log-requests", false, "log every registry request to standard error")
+		listHosts  = flag.Bool("hosts", false, "print the registry hosts to mirror, one a line, and exit")
+		list       = flag.Bool("list", false, "print every upstream image name and the local path serving it, then the exceptions, and exit")
+	)
+	flag.Parse()
+
+	logger := klog.NewKlogr()
+	ctx := klog.NewContext(context.Background(), logger)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	switch {
+	case *listHosts:
+		for _, h := range hosts(catalog([]byte{})) {
+			fmt.Println(h)
+		}
+		return
+	case *list:
+		printCatalog(catalog([]byte{}))
+		return
+	}
+	if err := run(ctx, *addr, *busyboxBin, *nnpBin, *addrFile, *logReqs); err != nil {
+		logger.Error(err, "testimages failed")
+		klog.Flush()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr, busyboxBin, nnpBin, addrFile string, logReqs bool) error {
+	logger := klog.FromContext(ctx)
+	var nnp []byte
+	if nnpBin != "" {
+		b, err := os.ReadFile(nnpBin)
+		if err != nil {
+			return fmt.Errorf("reading the nonewprivs helper: %w", err)
+		}
+		nnp = b
+	} else {
+		logger.Info("No -nonewprivs helper given: the nonewprivs image is left out")
+	}
+	bb, err := loadBusybox(ctx, busyboxBin)
+	if err != nil {
+		return err
+	}
+	images, err := buildAll(bb, catalog(nnp))
+	if err != nil {
+		return err
+	}
+	var reqLog io.Writer
+	if logReqs {
+		reqLog = os.Stderr
+	}
+	srv, err := startRegistry(ctx, addr, reqLog)
+	if err != nil {
+		return err
+	}
+	if err := srv.push(ctx, images); err != nil {
+		_ = srv.stop(context.WithoutCancel(ctx))
+		return err
+	}
+	if addrFile != "" {
+		if err := writeFileAtomic(addrFile, []byte(srv.addr+"\n")); err != nil {
+			_ = srv.stop(context.WithoutCancel(ctx))
+			return err
+		}
+	}
+	logger.Info("Serving test images", "address", srv.addr, "images", len(images), "libraries", len(bb.libs))
+	<-ctx.Done()
+	logger.Info("Stopping")
+	return srv.stop(context.WithoutCancel(ctx))
+}
+
+// buildAll builds every spec on one shared busybox layer.
+func buildAll(bb *busybox, specs []imageSpec) ([]built, error) {
+	b, err := newBuilder(bb)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]built, 0, len(specs))
+	for _, s := range specs {
+		img, err := b.build(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// writeFileAtomic writes by rename so that a reader polling for the file
+// never sees it half written.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func printCatalog(specs []imageSpec) {
+	for _, s := range specs {
+		for _, n := range s.names {
+			_, local, err := localRef(n)
+			if err != nil {
+				local = "ERROR: " + err.Error()
+			}
+			fmt.Printf("%s\t%s\n", n, local)
+		}
+	}
+	names := make([]string, 0, len(exceptions))
+	for n := range exceptions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Printf("%s\tEXCEPTION: %s\n", n, exceptions[n])
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"k8s.io/klog/v2"
+)
+
+// server is an in-memory OCI registry on a loopback address.
+type server struct {
+	addr string // host:port it listens on
+	srv  *http.Server
+	done chan error
+}
+
+// startRegistry listens on addr, which must be a loopback address: the
+// registry is for this machine's runtime under test only. requestLog, when
+// not nil, receives one line per request.
+func startRegistry(ctx context.Context, addr string, requestLog io.Writer) (*server, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("registry address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("registry address %q is not a loopback address", addr)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if requestLog == nil {
+		requestLog = io.Discard
+	}
+	s := &server{
+		addr: ln.Addr().String(),
+		srv: &http.Server{
+			Handler:           registry.New(registry.Logger(log.New(requestLog, "registry: ", log.LstdFlags))),
+			ReadHeaderTimeout: 10 * time.Second,
+		},
+		done: make(chan error, 1),
+	}
+	go func() {
+		err := s.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return s, nil
+}
+
+// stop shuts the registry down, letting running pulls finish for a while.
+func (s *server) stop(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("stopping the registry: %w", err)
+	}
+	return <-s.done
+}
+
+// push uploads every image under each of its local names.
+func (s *server) push(ctx context.Context, images []built) error {
+	logger := klog.FromContext(ctx)
+	for _, b := range images {
+		for _, upstream := range b.spec.names {
+			_, pathTag, err := localRef(upstream)
+			if err != nil {
+				return err
+			}
+			ref, err := name.NewTag(s.addr+"/"+pathTag, name.Insecure, name.StrictValidation)
+			if err != nil {
+				return fmt.Errorf("local name of %s: %w", upstream, err)
+			}
+			if b.idx != nil {
+				err = remote.WriteIndex(ref, b.idx, remote.WithContext(ctx))
+			} else {
+				err = remote.Write(ref, b.img, remote.WithContext(ctx))
+			}
+			if err != nil {
+				return fmt.Errorf("pushing %s as %s: %w", upstream, ref, err)
+			}
+			logger.V(2).Info("Pushed image", "image", upstream, "local", ref.String())
+		}
+	}
+	return nil
+}
