@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (hack/setup.sh), runs
+# the static checks, then the unit and integration tests. Integration
+# tests need root, runc, the runc shim and the CNI plugins; here they
+# must run, so a missing prerequisite fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+hack/setup.sh
+export PATH="$(go env GOPATH)/bin:/usr/local/go/bin:$PATH"
+export CI="${CI:-true}"
+
+hack/verify.sh
+
+echo '== go test'
+log=$(mktemp -t wincri-go-test.XXXXXX)
+set +e
+go test -v -count=1 -timeout 40m ./... >"$log" 2>&1
+status=$?
+set -e
+# Package results and everything about failures; the full log stays in $log.
+grep -E '^(ok|FAIL|panic:|--- FAIL|\s+--- FAIL|\s+\S+_test\.go:[0-9]+:)|\[no test files\]|build failed|cannot|undefined' "$log" || true
+passed=$(grep -cE -- '^\s*--- PASS' "$log" || true)
+failed=$(grep -cE -- '^\s*--- FAIL' "$log" || true)
+skipped=$(grep -cE -- '^\s*--- SKIP' "$log" || true)
+echo "full go test log: $log"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
