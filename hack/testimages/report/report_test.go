@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const validate = "/tmp/critest-src/pkg/validate/"
+
+// spec writes one SpecReport as ginkgo does.
+func spec(nodeType, containerFile, leaf, state string) string {
+	containers := `"ContainerHierarchyTexts":["[sig-node] Suite"],"ContainerHierarchyLocations":[{"FileName":"` + validate + containerFile + `","LineNumber":10}],`
+	if containerFile == "" {
+		containers = ""
+	}
+	return `{` + containers + `"LeafNodeType":"` + nodeType + `","LeafNodeLocation":{"FileName":"` + validate + `x.go","LineNumber":20},"LeafNodeText":"` + leaf + `","State":"` + state + `"}`
+}
+
+func report(specs ...string) string {
+	return `[{"SuiteDescription":"critest","SpecReports":[` + strings.Join(specs, ",") + `]}]`
+}
+
+func TestSummarize(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		json            string
+		required, linux counts
+		failedRequired  []string
+		ok              bool
+		lastLine        string
+	}{
+		{
+			name: "all passed",
+			json: report(
+				spec("It", "image.go", "pull", "passed"),
+				spec("It", "container.go", "start", "passed"),
+				spec("It", "security_context_linux.go", "nnp", "passed"),
+				spec("SynchronizedBeforeSuite", "", "", "passed"),
+			),
+			required: counts{passed: 2}, linux: counts{passed: 1},
+			ok: true, lastLine: "critest: 3 passed, 0 failed, 0 skipped",
+		},
+		{
+			name: "a Linux-only failure is reported but not required",
+			json: report(
+				spec("It", "pod.go", "run", "passed"),
+				spec("It", "apparmor_linux.go", "deny", "failed"),
+				spec("It", "image.go", "digest", "skipped"),
+			),
+			required: counts{passed: 1, skipped: 1}, linux: counts{failed: 1},
+			ok: true, lastLine: "critest: 1 passed, 1 failed, 1 skipped",
+		},
+		{
+			name: "required failures of every failing state",
+			json: report(
+				spec("It", "pod.go", "a", "failed"),
+				spec("It", "pod.go", "b", "panicked"),
+				spec("It", "streaming.go", "c", "timedout"),
+				spec("It", "networking.go", "d", "interrupted"),
+				spec("It", "networking.go", "e", "pending"),
+			),
+			required:       counts{failed: 4, skipped: 1},
+			failedRequired: []string{"[sig-node] Suite a (x.go:20)", "[sig-node] Suite b (x.go:20)", "[sig-node] Suite c (x.go:20)", "[sig-node] Suite d (x.go:20)"},
+			lastLine:       "critest: 0 passed, 4 failed, 1 skipped",
+		},
+		{
+			name: "a failed suite node fails the run",
+			json: report(
+				spec("SynchronizedBeforeSuite", "", "", "failed"),
+				spec("It", "pod.go", "a", "skipped"),
+			),
+			required:       counts{failed: 1, skipped: 1},
+			failedRequired: []string{"[SynchronizedBeforeSuite] (x.go:20)"},
+			lastLine:       "critest: 0 passed, 1 failed, 1 skipped",
+		},
+		{
+			name:     "nothing ran",
+			json:     report(spec("It", "pod.go", "a", "skipped")),
+			required: counts{skipped: 1},
+			lastLine: "critest: 0 passed, 0 failed, 1 skipped",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reports, err := parse(strings.NewReader(tc.json))
+			require.NoError(t, err)
+			s := summarize(reports)
+			assert.Equal(t, tc.required, s.required, "required")
+			assert.Equal(t, tc.linux, s.linuxOnly, "Linux-only")
+			assert.Equal(t, tc.failedRequired, s.failedRequired)
+			assert.Equal(t, tc.ok, s.ok())
+			var out bytes.Buffer
+			s.write(&out)
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			assert.Equal(t, tc.lastLine, lines[len(lines)-1])
+			assert.Equal(t, 1, strings.Count(out.String(), "critest: "), "exactly one critest line")
+		})
+	}
+}
+
+func TestParseRejectsGarbage(t *testing.T) {
+	for _, in := range []string{"", "{", `{"SpecReports":[]}`} {
+		_, err := parse(strings.NewReader(in))
+		assert.Error(t, err, "%q", in)
+	}
+}
