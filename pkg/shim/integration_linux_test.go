@@ -293,7 +293,9 @@ func TestRuncShimPodLifecycle(t *testing.T) {
 	exit, err = ctrShim.Wait(ctx, ctrID, "")
 	require.NoError(t, err)
 	assert.EqualValues(t, 128+9, exit.ExitStatus)
-	ev = events.waitFor(t, func(ev shim.Event) bool { return ev.Topic == shim.TopicTaskExit && ev.ContainerID == ctrID && ev.ExecID == "" })
+	ev = events.waitFor(t, func(ev shim.Event) bool {
+		return ev.Topic == shim.TopicTaskExit && ev.ContainerID == ctrID && ev.ExecID == ""
+	})
 	assert.EqualValues(t, 137, ev.ExitStatus)
 	_, err = ctrShim.Delete(ctx, ctrID, "")
 	require.NoError(t, err)
