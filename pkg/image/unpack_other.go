@@ -252,3 +252,7 @@ func wrapFS(err error) error {
 func removeLayerDir(_ context.Context, dir string) error {
 	return os.RemoveAll(dir)
 }
+
+// unpackNeedsParents is false: an overlay lower directory stands alone,
+// so layers unpack in parallel.
+const unpackNeedsParents = false

@@ -2,9 +2,11 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/Microsoft/go-winio"
@@ -37,5 +39,12 @@ func unpackLayer(ctx context.Context, dir string, parents []string, r io.Reader)
 // removeLayerDir deletes a Windows layer through the HCS, which knows how
 // to remove the files that the layer's ACLs protect.
 func removeLayerDir(ctx context.Context, dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	return computestorage.DestroyLayer(ctx, dir)
 }
+
+// unpackNeedsParents is true: a Windows layer is imported on top of its
+// parents, which must be imported first.
+const unpackNeedsParents = true

@@ -1,0 +1,281 @@
+package image
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// PullOptions say how to pull an image.
+type PullOptions struct {
+	// Auth are the registry credentials; nil pulls anonymously.
+	Auth *Auth
+	// Isolation of the pod the image is for: it picks the Windows
+	// variant of a multi-platform image. "" means process.
+	Isolation config.Isolation
+}
+
+// Pull fetches and unpacks ref for this host and returns the image id.
+// Identical pulls in flight share one download and unpack. The pull
+// goes on when ctx ends, so that kubelet's retry finds it done or joins
+// it; it fails on its own only after pull_progress_timeout without
+// progress, with an error wrapping context.DeadlineExceeded that names
+// the stalled phase. Errors: ErrInvalidArgument for a bad reference,
+// ErrNotFound, ErrUnauthenticated, ErrPermissionDenied, ErrUnavailable
+// for registry trouble, ErrDataLoss for content that fails verification.
+func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (string, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return "", err
+	}
+	key := pullKey(r, opts)
+	c, owner := s.pulls.join(key)
+	log := klog.FromContext(ctx).WithValues("image", r.String())
+	if owner {
+		// Detached from the caller, but keeping its logger.
+		pctx := klog.NewContext(context.WithoutCancel(ctx), log)
+		go func() {
+			id, err := s.pull(pctx, r, opts)
+			s.pulls.finish(key, c, id, err)
+		}()
+	} else {
+		log.V(2).Info("Joining a pull in progress")
+	}
+	return c.wait(ctx)
+}
+
+// pullKey identifies identical pulls. Credentials are part of it, hashed,
+// so that a pull without valid credentials never answers for one with
+// them.
+func pullKey(r Reference, opts PullOptions) string {
+	h := sha256.New()
+	if a := opts.Auth; !a.empty() {
+		for _, f := range []string{a.Username, a.Password, a.Auth, a.IdentityToken, a.RegistryToken, a.ServerAddress} {
+			h.Write([]byte(f))
+			h.Write([]byte{0})
+		}
+	}
+	return r.String() + "|" + string(opts.Isolation) + "|" + hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (string, error) {
+	log := klog.FromContext(ctx)
+	start := time.Now()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wd := &watchdog{ref: ref.String(), timeout: s.progressTimeout, cancel: cancel}
+	go wd.run(ctx, log)
+
+	resolving := &transferProgress{}
+	wd.track(resolving)
+	done := resolving.phase(false)
+	res, err := s.resolve(ctx, ref, opts)
+	done()
+	if err != nil {
+		return "", pullError(ctx, err)
+	}
+	diffIDs := res.config.RootFS.DiffIDs
+	chain := chainIDs(diffIDs)
+	s.layers.lease(chain...)
+	defer s.layers.unlease(chain...)
+
+	calls := make([]*call, len(chain))
+	sem := make(chan struct{}, s.maxDownloads)
+	for i := range chain {
+		c, owner := s.layers.flight.join(chain[i])
+		calls[i] = c
+		wd.track(c.progress)
+		if !owner {
+			continue
+		}
+		job := layerJob{
+			chainID: chain[i],
+			diffID:  diffIDs[i],
+			blob:    res.layers[i],
+			parents: s.layers.paths(chain[:i]),
+			fetch:   res.fetch,
+			sem:     sem,
+		}
+		if i > 0 {
+			job.parent = calls[i-1]
+		}
+		go func() {
+			err := s.ensureLayer(ctx, job, c.progress)
+			s.layers.flight.finish(job.chainID, c, "", err)
+		}()
+	}
+	var size int64
+	for i, c := range calls {
+		if _, err := c.wait(ctx); err != nil {
+			return "", pullError(ctx, fmt.Errorf("layer %d (%s): %w", i+1, res.layers[i].Digest, err))
+		}
+	}
+	img := &Image{
+		ID:             res.configDigest.String(),
+		RepoDigests:    []string{ref.Repository() + "@" + res.top.String()},
+		ManifestDigest: res.manifestDigest.String(),
+		Config:         res.config,
+		ChainIDs:       chain,
+		Pulled:         time.Now(),
+	}
+	if ref.Digest == "" {
+		img.RepoTags = []string{ref.String()}
+	}
+	err = s.store.Update(func(tx *store.Tx) error {
+		for _, c := range chain {
+			var l layerRecord
+			if err := tx.Get(bucketLayers, c, &l); err != nil {
+				return err
+			}
+			size += l.Usage.Bytes
+		}
+		img.Size = size
+		return putImage(tx, img)
+	})
+	if err != nil {
+		return "", fmt.Errorf("recording image %s: %w", ref, err)
+	}
+	elapsed := time.Since(start)
+	log.Info("Pulled image", "id", img.ID, "from", res.endpoint.String(), "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
+	return img.ID, nil
+}
+
+// pullError prefers the watchdog's cause over the plain cancellation it
+// produced.
+func pullError(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	return err
+}
+
+// layerJob is the work for one layer of a pull.
+type layerJob struct {
+	chainID string
+	diffID  digest.Digest
+	blob    ocispec.Descriptor
+	// parents are the layer directories below, immediate parent first.
+	parents []string
+	// parent is the call of the layer below, nil for a base layer.
+	parent *call
+	fetch  func(context.Context, digest.Digest) (io.ReadCloser, error)
+	sem    chan struct{}
+}
+
+// ensureLayer makes one layer present: nothing to do if it is recorded,
+// else download its blob (unless a crashed pull left it verified in the
+// content store), unpack it and record it.
+func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProgress) error {
+	var rec layerRecord
+	err := s.store.View(func(tx *store.Tx) error { return tx.Get(bucketLayers, job.chainID, &rec) })
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	select {
+	case job.sem <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	held := true
+	release := func() {
+		if held {
+			<-job.sem
+			held = false
+		}
+	}
+	defer release()
+	if !s.content.Has(job.blob.Digest) {
+		if err := s.download(ctx, job, p); err != nil {
+			return err
+		}
+	}
+	if unpackNeedsParents && job.parent != nil {
+		// Windows imports a layer on top of its parents, so it waits;
+		// the slot goes to another download meanwhile.
+		release()
+		if _, err := job.parent.wait(ctx); err != nil {
+			return fmt.Errorf("parent layer: %w", err)
+		}
+	}
+	usage, err := s.unpack(ctx, job, p)
+	if err != nil {
+		return err
+	}
+	rec = layerRecord{ChainID: job.chainID, DiffID: job.diffID.String(), Blob: job.blob.Digest.String(), Usage: usage, Images: []string{}}
+	if err := s.store.Update(func(tx *store.Tx) error { return tx.Put(bucketLayers, job.chainID, &rec) }); err != nil {
+		return err
+	}
+	// The unpacked layer is what is kept; its archive is no longer needed.
+	return s.content.Delete(job.blob.Digest)
+}
+
+func (s *Service) download(ctx context.Context, job layerJob, p *transferProgress) error {
+	defer p.phase(false)()
+	rc, err := job.fetch(ctx, job.blob.Digest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = s.content.Write(job.blob.Digest, job.blob.Size, &progressReader{ctx: ctx, r: rc, n: &p.downloaded})
+	if err != nil && ctx.Err() == nil && !errdefs.IsDataLoss(err) {
+		err = registryError(endpoint{host: "layer download"}, err)
+	}
+	return err
+}
+
+// unpack extracts the verified blob into the layer's directory and checks
+// the uncompressed stream against the config's diff id.
+func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress) (layerUsage, error) {
+	defer p.phase(true)()
+	dir := s.layers.dir(job.chainID)
+	// A directory without a record is a crashed unpack of this layer;
+	// this call owns the chain id, so nobody else uses it.
+	if err := removeLayerDir(ctx, dir); err != nil {
+		return layerUsage{}, fmt.Errorf("removing partial layer: %w", err)
+	}
+	f, err := s.content.Open(job.blob.Digest)
+	if err != nil {
+		return layerUsage{}, err
+	}
+	defer f.Close()
+	tarStream, err := decompress(&progressReader{ctx: ctx, r: f, n: &p.unpacked})
+	if err != nil {
+		return layerUsage{}, err
+	}
+	defer tarStream.Close()
+	verifier := job.diffID.Algorithm().Hash()
+	usage, err := unpackLayer(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
+	if err == nil {
+		// The tar reader stops at the end marker; the diff id covers
+		// the padding after it.
+		_, err = io.Copy(verifier, tarStream)
+	}
+	if err == nil {
+		if got := digest.NewDigest(job.diffID.Algorithm(), verifier); got != job.diffID {
+			err = fmt.Errorf("uncompressed layer hashes to %s, config says %s: %w", got, job.diffID, errdefs.ErrDataLoss)
+			// The blob matched its digest but not the config: drop it so a
+			// retry fetches it again.
+			_ = s.content.Delete(job.blob.Digest)
+		}
+	}
+	if err != nil {
+		_ = removeLayerDir(context.WithoutCancel(ctx), dir)
+		return layerUsage{}, fmt.Errorf("unpacking: %w", err)
+	}
+	return usage, nil
+}

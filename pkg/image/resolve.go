@@ -1,0 +1,161 @@
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/containerd/errdefs"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"k8s.io/klog/v2"
+)
+
+// resolved is an image manifest chosen for this host, with its config.
+type resolved struct {
+	endpoint endpoint
+	// top is the digest the reference pointed at: an index or a manifest.
+	top            digest.Digest
+	manifestDigest digest.Digest
+	config         ocispec.Image
+	configDigest   digest.Digest
+	layers         []ocispec.Descriptor
+	// fetch opens a layer blob at the endpoint that served the manifest.
+	fetch func(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+}
+
+// resolve finds the image at the reference's mirrors in order, then at
+// its registry. A mirror's failure only moves on to the next endpoint;
+// the registry's own error is the one returned.
+func (s *Service) resolve(ctx context.Context, ref Reference, opts PullOptions) (*resolved, error) {
+	log := klog.FromContext(ctx)
+	for _, e := range s.registry.endpoints(ref) {
+		r, err := s.resolveAt(ctx, ref, e, opts)
+		if err == nil {
+			return r, nil
+		}
+		if !e.mirror || ctx.Err() != nil {
+			return nil, err
+		}
+		log.V(2).Info("Mirror failed, trying the next endpoint", "image", ref.String(), "mirror", e.host, "err", err)
+	}
+	return nil, fmt.Errorf("no endpoint for %s: %w", ref, errdefs.ErrNotFound)
+}
+
+func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts PullOptions) (*resolved, error) {
+	nref, err := nameFor(ref, e)
+	if err != nil {
+		return nil, fmt.Errorf("image %s at %s: %v: %w", ref, e, err, errdefs.ErrInvalidArgument)
+	}
+	ropts := s.registry.options(ctx, e, opts.Auth)
+	desc, err := remote.Get(nref, ropts...)
+	if err != nil {
+		return nil, registryError(e, err)
+	}
+	r := &resolved{endpoint: e, top: digest.Digest(desc.Digest.String())}
+	var img v1.Image
+	switch {
+	case desc.MediaType.IsIndex():
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, registryError(e, err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, registryError(e, err)
+		}
+		chosen, err := SelectManifest(s.host, opts.Isolation, ociDescriptors(im.Manifests))
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", ref, err)
+		}
+		h, err := v1.NewHash(chosen.Digest.String())
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %v: %w", ref, err, errdefs.ErrInvalidArgument)
+		}
+		if img, err = idx.Image(h); err != nil {
+			return nil, registryError(e, err)
+		}
+	case desc.MediaType.IsImage():
+		if img, err = desc.Image(); err != nil {
+			return nil, registryError(e, err)
+		}
+	default:
+		return nil, fmt.Errorf("image %s: unsupported manifest media type %q: %w", ref, desc.MediaType, errdefs.ErrNotImplemented)
+	}
+	if err := r.readImage(img); err != nil {
+		return nil, fmt.Errorf("image %s at %s: %w", ref, e, err)
+	}
+	if r.config.OS != "" {
+		if err := CheckConfigPlatform(s.host, opts.Isolation, &r.config); err != nil {
+			return nil, fmt.Errorf("image %s: %w", ref, err)
+		}
+	}
+	repo := nref.Context()
+	r.fetch = func(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+		l, err := remote.Layer(repo.Digest(d.String()), s.registry.options(ctx, e, opts.Auth)...)
+		if err != nil {
+			return nil, registryError(e, err)
+		}
+		rc, err := l.Compressed()
+		if err != nil {
+			return nil, registryError(e, err)
+		}
+		return rc, nil
+	}
+	return r, nil
+}
+
+// readImage reads the manifest and config and checks that they agree.
+func (r *resolved) readImage(img v1.Image) error {
+	md, err := img.Digest()
+	if err != nil {
+		return registryError(r.endpoint, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return registryError(r.endpoint, err)
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return registryError(r.endpoint, err)
+	}
+	r.manifestDigest = digest.Digest(md.String())
+	r.configDigest = digest.Digest(m.Config.Digest.String())
+	if got := digest.FromBytes(raw); got != r.configDigest {
+		return fmt.Errorf("config hashes to %s, manifest says %s: %w", got, r.configDigest, errdefs.ErrDataLoss)
+	}
+	if err := json.Unmarshal(raw, &r.config); err != nil {
+		return fmt.Errorf("image config: %v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	for _, l := range m.Layers {
+		r.layers = append(r.layers, ocispec.Descriptor{
+			MediaType: string(l.MediaType),
+			Digest:    digest.Digest(l.Digest.String()),
+			Size:      l.Size,
+		})
+	}
+	if n := len(r.config.RootFS.DiffIDs); n != len(r.layers) {
+		return fmt.Errorf("config lists %d layers, manifest %d: %w", n, len(r.layers), errdefs.ErrInvalidArgument)
+	}
+	for _, l := range r.layers {
+		if err := l.Digest.Validate(); err != nil {
+			return fmt.Errorf("layer digest %q: %v: %w", l.Digest, err, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+func ociDescriptors(in []v1.Descriptor) []ocispec.Descriptor {
+	out := make([]ocispec.Descriptor, 0, len(in))
+	for _, d := range in {
+		o := ocispec.Descriptor{MediaType: string(d.MediaType), Digest: digest.Digest(d.Digest.String()), Size: d.Size, Annotations: d.Annotations}
+		if p := d.Platform; p != nil {
+			o.Platform = &ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures}
+		}
+		out = append(out, o)
+	}
+	return out
+}
