@@ -32,7 +32,7 @@ func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	}
 	hostProcess := HostProcessPod(pod)
 	if hostProcess && h.HyperV() {
-		return unsupported("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q); use a process-isolated handler", h.Name)
+		return invalidArg("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q); use a process-isolated handler", h.Name)
 	}
 	ns := pod.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	if ns == nil {
@@ -43,11 +43,11 @@ func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	}
 	switch {
 	case hostProcess && ns.GetNetwork() != runtimeapi.NamespaceMode_NODE:
-		return unsupported("HostProcess pods run on the host network: network namespace mode %s was requested", ns.GetNetwork())
+		return invalidArg("HostProcess pods run on the host network: network namespace mode %s was requested", ns.GetNetwork())
 	case !hostProcess && ns.GetNetwork() == runtimeapi.NamespaceMode_NODE:
-		return unsupported("Windows containers use the host network only in HostProcess pods (hostNetwork without hostProcess)")
+		return invalidArg("Windows containers use the host network only in HostProcess pods (hostNetwork without hostProcess)")
 	case ns.GetNetwork() == runtimeapi.NamespaceMode_TARGET:
-		return unsupported("Windows containers do not support sharing another container's network namespace")
+		return invalidArg("Windows containers do not support sharing another container's network namespace")
 	}
 	return nil
 }
@@ -63,15 +63,15 @@ func ValidateWindowsContainer(pod *runtimeapi.PodSandboxConfig, c *runtimeapi.Co
 	hostProcess := c.GetWindows().GetSecurityContext().GetHostProcess()
 	switch {
 	case podHostProcess && !hostProcess:
-		return unsupported("a HostProcess pod holds only HostProcess containers; container %q is not one", c.GetMetadata().GetName())
+		return invalidArg("a HostProcess pod holds only HostProcess containers; container %q is not one", c.GetMetadata().GetName())
 	case !podHostProcess && hostProcess:
-		return unsupported("HostProcess container %q needs a HostProcess pod", c.GetMetadata().GetName())
+		return invalidArg("HostProcess container %q needs a HostProcess pod", c.GetMetadata().GetName())
 	case hostProcess && h.HyperV():
-		return unsupported("HostProcess containers cannot run with Hyper-V isolation (runtime handler %q)", h.Name)
+		return invalidArg("HostProcess containers cannot run with Hyper-V isolation (runtime handler %q)", h.Name)
 	}
 	sc := c.GetLinux().GetSecurityContext()
 	if sc.GetPrivileged() {
-		return unsupported("Windows containers do not support privileged mode; run the container as a HostProcess container instead")
+		return invalidArg("Windows containers do not support privileged mode; run the container as a HostProcess container instead")
 	}
 	if ns := sc.GetNamespaceOptions(); ns != nil {
 		return checkNamespaces(ns, hostProcess)
@@ -85,25 +85,27 @@ func ValidateWindowsContainer(pod *runtimeapi.PodSandboxConfig, c *runtimeapi.Co
 func checkNamespaces(ns *runtimeapi.NamespaceOption, hostProcess bool) error {
 	switch ns.GetPid() {
 	case runtimeapi.NamespaceMode_POD:
-		return unsupported("Windows containers do not support a shared process namespace (pid namespace mode POD, shareProcessNamespace)")
+		return invalidArg("Windows containers do not support a shared process namespace (pid namespace mode POD, shareProcessNamespace)")
 	case runtimeapi.NamespaceMode_TARGET:
-		return unsupported("Windows containers do not support a shared process namespace (pid namespace mode TARGET %q)", ns.GetTargetId())
+		return invalidArg("Windows containers do not support a shared process namespace (pid namespace mode TARGET %q)", ns.GetTargetId())
 	case runtimeapi.NamespaceMode_NODE:
 		if !hostProcess {
-			return unsupported("Windows containers do not support the host process namespace (hostPID)")
+			return invalidArg("Windows containers do not support the host process namespace (hostPID)")
 		}
 	}
 	switch ns.GetIpc() {
 	case runtimeapi.NamespaceMode_TARGET:
-		return unsupported("Windows containers do not support a shared IPC namespace (ipc namespace mode TARGET %q)", ns.GetTargetId())
+		return invalidArg("Windows containers do not support a shared IPC namespace (ipc namespace mode TARGET %q)", ns.GetTargetId())
 	case runtimeapi.NamespaceMode_NODE:
 		if !hostProcess {
-			return unsupported("Windows containers do not support the host IPC namespace (hostIPC)")
+			return invalidArg("Windows containers do not support the host IPC namespace (hostIPC)")
 		}
 	}
 	return nil
 }
 
-func unsupported(format string, args ...any) error {
+// invalidArg is an errdefs.ErrInvalidArgument error with a formatted
+// message.
+func invalidArg(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, errdefs.ErrInvalidArgument)...)
 }
