@@ -237,7 +237,8 @@ func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
 	if err != nil {
 		return fmt.Errorf("CNI cache of pod %s: %v: %w", pod.ID, err, errdefs.ErrUnavailable)
 	}
-	if pod.HostNetwork && len(atts) == 0 && nsPath == "" {
+	if len(atts) == 0 && nsPath == "" {
+		log.V(4).Info("No pod network to tear down")
 		return nil
 	}
 	var errs []error

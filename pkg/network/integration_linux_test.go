@@ -1,0 +1,228 @@
+package network
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/klog/v2/ktesting"
+
+	"github.com/wincri/wincri/internal/testutil"
+	"github.com/wincri/wincri/pkg/config"
+)
+
+const cniBinDir = "/usr/lib/cni"
+
+// requireCNI skips (or fails in CI) unless the real plugins can run.
+func requireCNI(t *testing.T) {
+	t.Helper()
+	testutil.RequireRoot(t)
+	testutil.RequireBinary(t, "iptables")
+	testutil.RequireBinary(t, "ip")
+	for _, p := range []string{"bridge", "host-local", "portmap", "loopback"} {
+		testutil.RequireBinary(t, filepath.Join(cniBinDir, p))
+	}
+}
+
+// uniqueSuffix keeps parallel runs on different bridges and subnets.
+func uniqueSuffix(t *testing.T) (string, byte) {
+	t.Helper()
+	b := make([]byte, 3)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b), b[0]
+}
+
+// podState is what a test checks is gone after teardown.
+type podState struct {
+	stateDir, ipamDir, bridge string
+}
+
+func (s podState) assertClean(t *testing.T, podIDs ...string) {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(s.stateDir, "netns"))
+	assert.Empty(t, entries, "no network namespace is left")
+	results, _ := os.ReadDir(filepath.Join(s.stateDir, "cni-cache", "results"))
+	assert.Empty(t, results, "no cached CNI result is left")
+	assert.Empty(t, allocatedIPs(t, s.ipamDir), "no address stays allocated")
+	ports, _ := os.ReadDir(filepath.Join("/sys/class/net", s.bridge, "brif"))
+	assert.Empty(t, ports, "no veth stays on the bridge")
+	rules := iptablesSave(t)
+	for _, id := range podIDs {
+		assert.NotContains(t, rules, id, "no iptables rule names the pod")
+	}
+}
+
+// allocatedIPs lists host-local's allocation files (named by address).
+func allocatedIPs(t *testing.T, dir string) []string {
+	t.Helper()
+	var ips []string
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if _, perr := netip.ParseAddr(d.Name()); perr == nil {
+				ips = append(ips, d.Name())
+			}
+		}
+		return nil
+	})
+	return ips
+}
+
+func iptablesSave(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("iptables-save").Output()
+	require.NoError(t, err)
+	return string(out)
+}
+
+func TestIntegrationDefaultNetwork(t *testing.T) {
+	requireCNI(t)
+	suffix, octet := uniqueSuffix(t)
+	bridge := "wincri-t" + suffix
+	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 250, octet, 0}), 24)
+	newHostGuard(t, bridge)
+
+	stateDir := t.TempDir()
+	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
+		WithDefaultNetwork(DefaultNetwork{Name: "wincri-test", Bridge: bridge, Subnet: subnet}))
+	require.NoError(t, err)
+	require.NoError(t, m.Status())
+	_, ctx := ktesting.NewTestContext(t)
+
+	pod1 := PodNetwork{ID: "wincritest1" + suffix, Name: "server", Namespace: "test", UID: "u1",
+		PortMappings: []PortMapping{{Protocol: ProtocolTCP, ContainerPort: 8080, HostPort: 30000 + int32(octet)}}}
+	pod2 := PodNetwork{ID: "wincritest2" + suffix, Name: "client", Namespace: "test", UID: "u2"}
+	res1, err := m.Setup(ctx, pod1)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Teardown(context.Background(), pod1) })
+	res2, err := m.Setup(ctx, pod2)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Teardown(context.Background(), pod2) })
+
+	for _, res := range []Result{res1, res2} {
+		require.Len(t, res.IPs, 1)
+		assert.True(t, subnet.Contains(res.IPs[0]), "%s in %s", res.IPs[0], subnet)
+		assert.FileExists(t, res.NamespacePath)
+	}
+	assert.NotEqual(t, res1.IPs[0], res2.IPs[0])
+	assert.Len(t, allocatedIPs(t, filepath.Join(stateDir, "ipam")), 2)
+	assert.Contains(t, iptablesSave(t), pod1.ID, "portmap got the pod's port mapping")
+
+	// Pod 2 reaches a server on pod 1's address.
+	ns1, err := ns.GetNS(res1.NamespacePath)
+	require.NoError(t, err)
+	defer ns1.Close()
+	ns2, err := ns.GetNS(res2.NamespacePath)
+	require.NoError(t, err)
+	defer ns2.Close()
+
+	server := netip.AddrPortFrom(res1.IPs[0], 8080).String()
+	var l net.Listener
+	require.NoError(t, ns1.Do(func(ns.NetNS) error {
+		var err error
+		l, err = net.Listen("tcp", server)
+		return err
+	}))
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "hello from pod1")
+	}()
+	var got []byte
+	require.NoError(t, ns2.Do(func(ns.NetNS) error {
+		c, err := net.DialTimeout("tcp", server, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err = io.ReadAll(c)
+		return err
+	}))
+	assert.Equal(t, "hello from pod1", string(got))
+
+	// The namespace's loopback is up.
+	require.NoError(t, ns2.Do(func(ns.NetNS) error {
+		ll, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ll.Close()
+		c, err := net.DialTimeout("tcp", ll.Addr().String(), 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}))
+
+	ids, err := m.ListNamespaces()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{pod1.ID, pod2.ID}, ids)
+
+	for i := 0; i < 2; i++ {
+		require.NoError(t, m.Teardown(ctx, pod1), "teardown %d", i)
+		require.NoError(t, m.Teardown(ctx, PodNetwork{ID: pod2.ID}), "teardown %d by ID only", i)
+	}
+	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, pod1.ID, pod2.ID)
+}
+
+// failPlugin is a CNI plugin that fails every ADD with a CNI error and
+// accepts every DEL, as the CNI spec asks of plugins.
+const failPlugin = `#!/bin/sh
+cat >/dev/null
+if [ "$CNI_COMMAND" = ADD ]; then
+	echo '{"cniVersion":"1.0.0","code":999,"msg":"wincri test: injected failure"}'
+	exit 1
+fi
+exit 0
+`
+
+func TestIntegrationFailedAddLeavesNothing(t *testing.T) {
+	requireCNI(t)
+	suffix, octet := uniqueSuffix(t)
+	bridge := "wincri-f" + suffix
+	newHostGuard(t, bridge)
+
+	binDir, confDir, stateDir := t.TempDir(), t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(binDir, "wincri-fail"), []byte(failPlugin), 0o755))
+	ipamDir := filepath.Join(stateDir, "ipam-fail")
+	conflist := `{"cniVersion":"1.0.0","name":"wincri-fail","plugins":[
+		{"type":"bridge","bridge":"` + bridge + `","isGateway":true,
+		 "ipam":{"type":"host-local","dataDir":"` + ipamDir + `","ranges":[[{"subnet":"10.251.` + strconv.Itoa(int(octet)) + `.0/24"}]]}},
+		{"type":"wincri-fail"}]}`
+	writeFiles(t, confDir, map[string]string{"10-fail.conflist": conflist})
+
+	m, err := New(config.CNI{BinDirs: []string{binDir, cniBinDir}, ConfDir: confDir}, stateDir)
+	require.NoError(t, err)
+	require.NoError(t, m.Status())
+	_, ctx := ktesting.NewTestContext(t)
+
+	pod := PodNetwork{ID: "wincrifail" + suffix, Name: "f", Namespace: "test", UID: "u"}
+	_, err = m.Setup(ctx, pod)
+	require.Error(t, err)
+	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
+	assert.Contains(t, err.Error(), "injected failure")
+	_, statErr := os.Stat(filepath.Join("/sys/class/net", bridge))
+	require.NoError(t, statErr, "bridge ran before the failing plugin")
+
+	podState{stateDir: stateDir, ipamDir: ipamDir, bridge: bridge}.assertClean(t, pod.ID)
+	require.NoError(t, m.Teardown(ctx, pod))
+	require.NoError(t, m.Teardown(ctx, pod))
+}
