@@ -259,7 +259,7 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 	}
 	defer tarStream.Close()
 	verifier := job.diffID.Algorithm().Hash()
-	usage, err := unpackLayer(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
+	usage, err := s.unpackFn(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
 	if err == nil {
 		// The tar reader stops at the end marker; the diff id covers
 		// the padding after it.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -59,6 +60,8 @@ type Service struct {
 	maxDownloads    int
 	progressTimeout time.Duration
 	sandboxImage    string
+	// unpackFn is unpackLayer; tests replace it to stall an unpack.
+	unpackFn func(ctx context.Context, dir string, parents []string, r io.Reader) (layerUsage, error)
 
 	// mu serialises removals and garbage collection.
 	mu    sync.Mutex
@@ -91,6 +94,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		maxDownloads:    max(opts.Config.MaxConcurrentDownloads, 1),
 		progressTimeout: opts.Config.PullProgressTimeout.Duration,
 		inUse:           opts.InUse,
+		unpackFn:        unpackLayer,
 	}
 	if s.progressTimeout <= 0 {
 		s.progressTimeout = 5 * time.Minute
