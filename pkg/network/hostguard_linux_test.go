@@ -22,7 +22,7 @@ var guardedTables = []string{"nat", "filter"}
 
 const ipForwardPath = "/proc/sys/net/ipv4/ip_forward"
 
-func newHostGuard(t *testing.T, bridges ...string) *hostGuard {
+func newHostGuard(t testing.TB, bridges ...string) *hostGuard {
 	t.Helper()
 	g := &hostGuard{bridges: bridges, chainsBefore: map[string]map[string]bool{}}
 	g.ipForward, _ = os.ReadFile(ipForwardPath)
@@ -34,7 +34,7 @@ func newHostGuard(t *testing.T, bridges ...string) *hostGuard {
 }
 
 // chains lists the user chains of an iptables table.
-func chains(t *testing.T, table string) map[string]bool {
+func chains(t testing.TB, table string) map[string]bool {
 	t.Helper()
 	out, err := exec.Command("iptables", "-w", "-t", table, "-S").Output()
 	if err != nil {
@@ -50,7 +50,7 @@ func chains(t *testing.T, table string) map[string]bool {
 	return set
 }
 
-func (g *hostGuard) restore(t *testing.T) {
+func (g *hostGuard) restore(t testing.TB) {
 	for _, br := range g.bridges {
 		if _, err := os.Stat(filepath.Join("/sys/class/net", br)); err == nil {
 			if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
@@ -70,7 +70,7 @@ func (g *hostGuard) restore(t *testing.T) {
 
 // removeNewChains deletes the chains of table that appeared during the
 // test, and the rules that jump to them.
-func (g *hostGuard) removeNewChains(t *testing.T, table string) {
+func (g *hostGuard) removeNewChains(t testing.TB, table string) {
 	before := g.chainsBefore[table]
 	if before == nil {
 		return

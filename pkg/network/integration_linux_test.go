@@ -27,7 +27,7 @@ import (
 const cniBinDir = "/usr/lib/cni"
 
 // requireCNI skips (or fails in CI) unless the real plugins can run.
-func requireCNI(t *testing.T) {
+func requireCNI(t testing.TB) {
 	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.RequireBinary(t, "iptables")
@@ -38,7 +38,7 @@ func requireCNI(t *testing.T) {
 }
 
 // uniqueSuffix keeps parallel runs on different bridges and subnets.
-func uniqueSuffix(t *testing.T) (string, byte) {
+func uniqueSuffix(t testing.TB) (string, byte) {
 	t.Helper()
 	b := make([]byte, 3)
 	_, err := rand.Read(b)
@@ -67,7 +67,7 @@ func (s podState) assertClean(t *testing.T, podIDs ...string) {
 }
 
 // allocatedIPs lists host-local's allocation files (named by address).
-func allocatedIPs(t *testing.T, dir string) []string {
+func allocatedIPs(t testing.TB, dir string) []string {
 	t.Helper()
 	var ips []string
 	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -225,4 +225,29 @@ func TestIntegrationFailedAddLeavesNothing(t *testing.T) {
 	podState{stateDir: stateDir, ipamDir: ipamDir, bridge: bridge}.assertClean(t, pod.ID)
 	require.NoError(t, m.Teardown(ctx, pod))
 	require.NoError(t, m.Teardown(ctx, pod))
+}
+
+// BenchmarkIntegrationSetupTeardown measures one pod's network round
+// trip on the built-in network with the real plugins: namespace, CNI ADD
+// of bridge + host-local + portmap + loopback, DEL, namespace removal.
+func BenchmarkIntegrationSetupTeardown(b *testing.B) {
+	requireCNI(b)
+	suffix, octet := uniqueSuffix(b)
+	bridge := "wincri-b" + suffix
+	newHostGuard(b, bridge)
+	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: b.TempDir()}, b.TempDir(),
+		WithDefaultNetwork(DefaultNetwork{Name: "wincri-bench", Bridge: bridge, Subnet: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 252, octet, 0}), 24)}))
+	require.NoError(b, err)
+	ctx := context.Background()
+	pod := PodNetwork{Name: "bench", Namespace: "test", UID: "u",
+		PortMappings: []PortMapping{{Protocol: ProtocolTCP, ContainerPort: 80, HostPort: 31000 + int32(octet)}}}
+	for i := 0; b.Loop(); i++ {
+		pod.ID = "wincribench" + suffix + strconv.Itoa(i)
+		if _, err := m.Setup(ctx, pod); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Teardown(ctx, pod); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -225,13 +225,12 @@ func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
 		return err
 	}
 	log := klog.FromContext(ctx).WithValues(logPod, pod.ID)
-	nsPath := pod.NamespacePath
-	if nsPath == "" {
-		p, err := m.ns.Path(pod.ID)
-		if err != nil && !errdefs.IsNotFound(err) {
-			return err
-		}
-		nsPath = p
+	// The manager's own record, not pod.NamespacePath, says whether a
+	// namespace is left: on a repeated Teardown the caller's path names
+	// one that is gone.
+	nsPath, err := m.ns.Path(pod.ID)
+	if err != nil && !errdefs.IsNotFound(err) {
+		return err
 	}
 	atts, err := m.cni.GetCachedAttachments(pod.ID)
 	if err != nil {

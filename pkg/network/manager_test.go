@@ -85,7 +85,9 @@ func TestSetupAndTeardown(t *testing.T) {
 	assert.Empty(t, ids)
 
 	// Again, and for a pod never seen: nothing to do, no CNI call.
-	require.NoError(t, m.Teardown(ctx, testPod("pod1")))
+	again := testPod("pod1")
+	again.NamespacePath = res.NamespacePath
+	require.NoError(t, m.Teardown(ctx, again))
 	require.NoError(t, m.Teardown(ctx, testPod("unknown")))
 	assert.Len(t, m.cni.calls, 2)
 }

@@ -55,8 +55,9 @@ type PodNetwork struct {
 	// Annotations are the pod's annotations; the bandwidth ones are used.
 	Annotations map[string]string
 	// NamespacePath is where Setup put the pod's namespace
-	// (Result.NamespacePath). Teardown uses it when set and otherwise
-	// finds the namespace by ID; Setup ignores it.
+	// (Result.NamespacePath), for the sandbox's records and specs. Setup
+	// and Teardown ignore it: the manager finds a pod's namespace by ID,
+	// so a Teardown with only ID set cleans up a leftover.
 	NamespacePath string
 }
 
