@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -29,11 +30,16 @@ type fsEntry struct {
 	data     string
 }
 
-// servedRegistry builds the whole catalog from the machine's busybox and
-// serves it on a free loopback port for the duration of the test.
+// servedRegistry builds the whole catalog from the machine's busybox (or the
+// one named by $WINCRI_TEST_BUSYBOX, e.g. Debian's dynamic one that
+// hack/setup.sh unpacks) and serves it on a free loopback port for the
+// duration of the test.
 func servedRegistry(t *testing.T) string {
 	t.Helper()
-	bbPath := testutil.RequireBinary(t, "busybox")
+	bbPath := os.Getenv("WINCRI_TEST_BUSYBOX")
+	if bbPath == "" {
+		bbPath = testutil.RequireBinary(t, "busybox")
+	}
 	ctx := klog.NewContext(context.Background(), klog.Background())
 	bb, err := loadBusybox(ctx, bbPath)
 	require.NoError(t, err)

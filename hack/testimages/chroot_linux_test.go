@@ -1,0 +1,105 @@
+package main
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wincri/wincri/internal/testutil"
+)
+
+// TestImagesRunInChroot unpacks served images and runs their shell in a
+// chroot, as a container would: busybox, its applets and, for a dynamic
+// busybox, its loader and libraries must all be in the image.
+func TestImagesRunInChroot(t *testing.T) {
+	testutil.RequireRoot(t)
+	addr := servedRegistry(t)
+	for _, tc := range []struct {
+		image string
+		cmd   string
+		want  string
+	}{
+		{image: e2eImages + "busybox:1.29-2", cmd: "echo -n hello", want: "hello"},
+		{image: criTools + "test-image-predefined-group:latest", cmd: "id -G default-user", want: "1000 50000\n"},
+		{image: criTools + "test-image-user-username:latest", cmd: "id -u www-data", want: "33\n"},
+		{image: e2eImages + "nginx:1.14-2", cmd: "sed -n 's/^[[:space:]]*listen[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' /etc/nginx/conf.d/default.conf", want: "80\n"},
+	} {
+		t.Run(tc.image, func(t *testing.T) {
+			root := unpack(t, addr, tc.image)
+			cmd := exec.Command("/bin/sh", "-c", tc.cmd)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+			cmd.Dir = "/"
+			cmd.Env = []string{defaultPath}
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, tc.want, string(out))
+		})
+	}
+}
+
+func TestCollectLibsOfDynamicBinary(t *testing.T) {
+	bin := testutil.RequireBinary(t, "ls")
+	libs := map[string][]byte{}
+	require.NoError(t, collectLibs(bin, libs))
+	if len(libs) == 0 {
+		t.Skip(bin + " is statically linked here")
+	}
+	var names []string
+	for p := range libs {
+		names = append(names, filepath.Base(p))
+	}
+	assert.Contains(t, strings.Join(names, " "), "libc.so")
+	assert.Contains(t, strings.Join(names, " "), "ld-linux")
+}
+
+// unpack writes the flattened file system of a served image to a temporary
+// directory, keeping hard links and modes.
+func unpack(t *testing.T, addr, upstream string) string {
+	t.Helper()
+	_, local, err := localRef(upstream)
+	require.NoError(t, err)
+	ref, err := name.ParseReference(addr+"/"+local, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(ref, remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
+	require.NoError(t, err)
+	root := t.TempDir()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return root
+		}
+		require.NoError(t, err)
+		p := filepath.Join(root, filepath.Clean("/"+hdr.Name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			require.NoError(t, os.MkdirAll(p, os.FileMode(hdr.Mode)&os.ModePerm))
+		case tar.TypeReg:
+			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(hdr.Mode)&os.ModePerm)
+			require.NoError(t, err)
+			_, err = io.Copy(f, tr)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+		case tar.TypeLink:
+			require.NoError(t, os.Link(filepath.Join(root, filepath.Clean("/"+hdr.Linkname)), p))
+		case tar.TypeSymlink:
+			require.NoError(t, os.Symlink(hdr.Linkname, p))
+		}
+	}
+}
