@@ -3,8 +3,8 @@ package image
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
