@@ -92,6 +92,22 @@ func (sr specReport) title() string {
 	return fmt.Sprintf("%s (%s:%d)", strings.Join(nonEmpty(parts), " "), filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber)
 }
 
+// reason is the first line of the failure message, kept short: the whole
+// story is in the JUnit and JSON reports.
+func (sr specReport) reason() string {
+	if sr.Failure == nil {
+		return ""
+	}
+	msg, _, _ := strings.Cut(strings.TrimSpace(sr.Failure.Message), "\n")
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	if msg == "" {
+		return ""
+	}
+	return ": " + msg
+}
+
 func nonEmpty(in []string) []string {
 	out := in[:0]
 	for _, s := range in {
@@ -115,7 +131,7 @@ func summarize(reports []suiteReport) summary {
 				// Suite-level nodes are counted only when they fail: then
 				// every spec of the run is suspect.
 				if failedState[sr.State] {
-					s.failedRequired = append(s.failedRequired, sr.title())
+					s.failedRequired = append(s.failedRequired, sr.title()+sr.reason())
 					s.required.failed++
 				}
 				continue
@@ -129,7 +145,7 @@ func summarize(reports []suiteReport) summary {
 				group.passed++
 			case failedState[sr.State]:
 				group.failed++
-				*failures = append(*failures, sr.title())
+				*failures = append(*failures, sr.title()+sr.reason())
 			default: // skipped, pending
 				group.skipped++
 			}

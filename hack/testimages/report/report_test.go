@@ -78,6 +78,13 @@ func TestSummarize(t *testing.T) {
 			lastLine:       "critest: 0 passed, 1 failed, 1 skipped",
 		},
 		{
+			name:           "the failure's first line is kept",
+			json:           report(`{"ContainerHierarchyTexts":["[sig-node] Pod"],"LeafNodeType":"It","LeafNodeLocation":{"FileName":"` + validate + `pod.go","LineNumber":7},"LeafNodeText":"run","State":"failed","Failure":{"Message":"rpc error: Unimplemented\nmore detail"}}`),
+			required:       counts{failed: 1},
+			failedRequired: []string{"[sig-node] Pod run (pod.go:7): rpc error: Unimplemented"},
+			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
+		},
+		{
 			name:     "nothing ran",
 			json:     report(spec("It", "pod.go", "a", "skipped")),
 			required: counts{skipped: 1},
