@@ -37,6 +37,9 @@ type conn struct {
 }
 
 func (c *conn) call(ctx context.Context, method string, req, resp any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case <-c.done:
 		return errShimGone
