@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,6 +182,57 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 		require.NoError(t, m.Teardown(ctx, PodNetwork{ID: pod2.ID}), "teardown %d by ID only", i)
 	}
 	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, pod1.ID, pod2.ID)
+
+	// Half set up, as a crash between namespace and ADD leaves it: the
+	// real plugins accept the DEL and the namespace goes.
+	half := "wincrihalf" + suffix
+	_, err = m.ns.Create(ctx, half)
+	require.NoError(t, err)
+	require.NoError(t, m.Teardown(ctx, PodNetwork{ID: half}))
+	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, half)
+}
+
+func TestIntegrationConcurrentPods(t *testing.T) {
+	requireCNI(t)
+	suffix, octet := uniqueSuffix(t)
+	bridge := "wincri-c" + suffix
+	newHostGuard(t, bridge)
+	stateDir := t.TempDir()
+	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 253, octet, 0}), 24)
+	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
+		WithDefaultNetwork(DefaultNetwork{Name: "wincri-conc", Bridge: bridge, Subnet: subnet}))
+	require.NoError(t, err)
+	_, ctx := ktesting.NewTestContext(t)
+
+	const n = 4
+	pods := make([]PodNetwork, n)
+	results := make([]Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range pods {
+		pods[i] = PodNetwork{ID: "wincriconc" + suffix + strconv.Itoa(i), Name: "p", Namespace: "test", UID: strconv.Itoa(i)}
+		t.Cleanup(func() { _ = m.Teardown(context.Background(), pods[i]) })
+		wg.Go(func() { results[i], errs[i] = m.Setup(ctx, pods[i]) })
+	}
+	wg.Wait()
+	seen := map[netip.Addr]bool{}
+	for i := range pods {
+		require.NoError(t, errs[i])
+		require.Len(t, results[i].IPs, 1)
+		assert.True(t, subnet.Contains(results[i].IPs[0]))
+		assert.False(t, seen[results[i].IPs[0]], "addresses are unique")
+		seen[results[i].IPs[0]] = true
+	}
+	for i := range pods {
+		wg.Go(func() { errs[i] = m.Teardown(ctx, pods[i]) })
+	}
+	wg.Wait()
+	var ids []string
+	for i := range pods {
+		require.NoError(t, errs[i])
+		ids = append(ids, pods[i].ID)
+	}
+	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, ids...)
 }
 
 // failPlugin is a CNI plugin that fails every ADD with a CNI error and
