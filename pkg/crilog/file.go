@@ -41,8 +41,8 @@ type File struct {
 	closed  bool
 }
 
-// OpenFile opens (creating it, and its parent directories inside dir,
-// if needed) the log file name, relative to the log directory dir, for
+// OpenFile opens (creating it, dir and the directories between, if
+// needed) the log file name, relative to the log directory dir, for
 // appending. name must be local (see ResolveLogPath); one that escapes
 // dir is errdefs.ErrInvalidArgument.
 func OpenFile(ctx context.Context, dir, name string) (*File, error) {
@@ -64,6 +64,12 @@ func OpenFile(ctx context.Context, dir, name string) (*File, error) {
 }
 
 func (lf *File) open() (*os.File, error) {
+	// kubelet creates the pod's log directory, crictl users may not; the
+	// directory is the runtime's trusted input, so create it like
+	// containerd does.
+	if err := os.MkdirAll(lf.dir, logDirMode); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
 	// A fresh Root per open: holding the directory open for the life of
 	// the container would keep kubelet from removing it on Windows.
 	root, err := os.OpenRoot(lf.dir)
