@@ -3,10 +3,14 @@ package network
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/containerd/errdefs"
 )
 
 // namespaces creates and removes the pods' network namespaces. The
@@ -49,4 +53,54 @@ func (d nsDir) List() ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// reserve creates the pod's entry, failing with ErrAlreadyExists when
+// there is one: a second Setup of a pod must not share or replace the
+// first one's namespace.
+func (d nsDir) reserve(podID string, perm os.FileMode) (*os.File, error) {
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("network namespace directory: %v: %w", err, errdefs.ErrUnavailable)
+	}
+	f, err := os.OpenFile(d.entry(podID), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrAlreadyExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	}
+	return f, nil
+}
+
+// readRecord returns the content of the pod's entry, trimmed; ErrNotFound
+// when there is no entry.
+func (d nsDir) readRecord(podID string) (string, error) {
+	b, err := os.ReadFile(d.entry(podID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// exists reports whether the pod has an entry.
+func (d nsDir) exists(podID string) (bool, error) {
+	_, err := os.Lstat(d.entry(podID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	}
+	return true, nil
+}
+
+// removeEntry deletes the pod's entry; nil when there is none.
+func (d nsDir) removeEntry(podID string) error {
+	if err := os.Remove(d.entry(podID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	}
+	return nil
 }

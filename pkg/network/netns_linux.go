@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"runtime"
 
@@ -16,8 +15,8 @@ import (
 // Linux-only; Windows networks come from conf_dir.
 const builtinDefaultNetwork = true
 
-// linuxNamespaces keeps each pod's netns alive as a bind mount of
-// /proc/<tid>/ns/net on <dir>/<podID>, as `ip netns add` does.
+// linuxNamespaces keeps each pod's netns alive as a bind mount of the
+// namespace on <dir>/<podID>, as `ip netns add` does.
 type linuxNamespaces struct {
 	nsDir
 }
@@ -27,19 +26,13 @@ var _ namespaces = linuxNamespaces{}
 func newNamespaces(dir string) namespaces { return linuxNamespaces{nsDir{dir: dir}} }
 
 func (n linuxNamespaces) Create(ctx context.Context, podID string) (string, error) {
-	if err := os.MkdirAll(n.dir, 0o755); err != nil {
-		return "", fmt.Errorf("network namespace directory: %v: %w", err, errdefs.ErrUnavailable)
-	}
-	path := n.entry(podID)
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
-	if errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrAlreadyExists)
-	}
+	f, err := n.reserve(podID, 0o444)
 	if err != nil {
-		return "", fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+		return "", err
 	}
 	_ = f.Close()
 
+	path := n.entry(podID)
 	errc := make(chan error, 1)
 	go func() {
 		// The thread is left locked on purpose: it switched namespaces,
@@ -91,26 +84,22 @@ func loopbackUp() error {
 }
 
 func (n linuxNamespaces) Path(podID string) (string, error) {
-	path := n.entry(podID)
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrNotFound)
-		}
-		return "", fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	ok, err := n.exists(podID)
+	if err != nil {
+		return "", err
 	}
-	return path, nil
+	if !ok {
+		return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrNotFound)
+	}
+	return n.entry(podID), nil
 }
 
 func (n linuxNamespaces) Remove(_ context.Context, podID string) error {
-	path := n.entry(podID)
 	// MNT_DETACH: a process that still has the namespace open keeps it
 	// alive, but the name goes now. EINVAL: not mounted (a crash between
 	// creating the file and mounting it).
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+	if err := unix.Unmount(n.entry(podID), unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmount network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
-	}
-	return nil
+	return n.removeEntry(podID)
 }
