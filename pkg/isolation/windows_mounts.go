@@ -25,7 +25,7 @@ type StatFunc func(path string) error
 // pipe would take a connection from the process serving it. stat, when
 // not nil, checks that host paths exist.
 func windowsMounts(mounts []*runtimeapi.Mount, stat StatFunc) ([]specs.Mount, error) {
-	out := make([]specs.Mount, 0, len(mounts))
+	var out []specs.Mount
 	for _, m := range mounts {
 		sm, err := windowsMount(m, stat)
 		if err != nil {
