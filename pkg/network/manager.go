@@ -7,13 +7,11 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/containernetworking/cni/libcni"
-	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
 	"k8s.io/klog/v2"
 
@@ -129,27 +127,6 @@ func (m *Manager) network() (*network, error) {
 		return nil, &NotReadyError{Message: fmt.Sprintf("built-in CNI network: %v", err)}
 	}
 	return &network{List: list, Source: SourceBuiltin}, nil
-}
-
-// Status returns nil when pods can get a network, otherwise a
-// NotReadyError (an errdefs.ErrFailedPrecondition) whose text is the
-// message for CRI's NetworkReady=false condition.
-func (m *Manager) Status() error {
-	n, err := m.network()
-	if err != nil {
-		return err
-	}
-	var missing []string
-	for _, t := range pluginTypes(n.List) {
-		if _, err := invoke.FindInPath(t, m.binDirs); err != nil {
-			missing = append(missing, t)
-		}
-	}
-	if len(missing) > 0 {
-		return &NotReadyError{Message: fmt.Sprintf("CNI network %q (%s): plugin binaries %s not found in bin_dirs %s",
-			n.List.Name, n.Source, strings.Join(missing, ", "), strings.Join(m.binDirs, ", "))}
-	}
-	return nil
 }
 
 // Setup gives the pod its network namespace and joins it to the CNI

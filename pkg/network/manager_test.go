@@ -256,3 +256,25 @@ func TestWithDefaultNetwork(t *testing.T) {
 	assert.Contains(t, string(n.List.Bytes), `"10.250.0.0/24"`)
 	assert.Contains(t, string(n.List.Bytes), `"/state/ipam"`)
 }
+
+func TestNetworkInfo(t *testing.T) {
+	m := newTestManager(t)
+	info, err := m.Network()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultNetworkName, info.Name)
+	assert.Equal(t, SourceBuiltin, info.Source)
+	assert.Equal(t, []string{"bridge", "portmap", "loopback"}, info.Plugins)
+	assert.Contains(t, string(info.Config), DefaultSubnet)
+
+	writeFiles(t, m.confDir, map[string]string{"05-bad.conf": "{", "10-p.conf": sprintf(validConf, "p2p")})
+	info, err = m.Network()
+	require.NoError(t, err)
+	assert.Equal(t, "p2p", info.Name)
+	assert.Equal(t, filepath.Join(m.confDir, "10-p.conf"), info.Source)
+	require.Len(t, info.Skipped, 1)
+	assert.Contains(t, info.Skipped[0], "05-bad.conf: ")
+
+	require.NoError(t, os.Remove(filepath.Join(m.confDir, "10-p.conf")))
+	_, err = m.Network()
+	assert.True(t, errdefs.IsFailedPrecondition(err))
+}
