@@ -190,6 +190,14 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, m.Teardown(ctx, PodNetwork{ID: half}))
 	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, half)
+
+	// A crash between reserving the entry and mounting the namespace
+	// leaves an empty file: no DEL can use it, but Teardown removes it.
+	require.NoError(t, os.WriteFile(filepath.Join(stateDir, "netns", half), nil, 0o444))
+	_, err = m.ns.Path(half)
+	assert.True(t, errdefs.IsNotFound(err), "%v", err)
+	require.NoError(t, m.Teardown(ctx, PodNetwork{ID: half}))
+	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, half)
 }
 
 func TestIntegrationConcurrentPods(t *testing.T) {

@@ -213,10 +213,6 @@ func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
 	if err != nil {
 		return fmt.Errorf("CNI cache of pod %s: %v: %w", pod.ID, err, errdefs.ErrUnavailable)
 	}
-	if len(atts) == 0 && nsPath == "" {
-		log.V(4).Info("No pod network to tear down")
-		return nil
-	}
 	var errs []error
 	for _, att := range atts {
 		if err := m.delAttachment(ctx, att, nsPath); err != nil {
@@ -233,8 +229,14 @@ func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("CNI DEL of pod %s: %w: %w", pod.ID, errors.Join(errs...), errdefs.ErrUnavailable)
 	}
+	// Always: an entry that holds no namespace (a crash before it was
+	// mounted) has no path but must go too.
 	if err := m.ns.Remove(ctx, pod.ID); err != nil {
 		return err
+	}
+	if len(atts) == 0 && nsPath == "" {
+		log.V(4).Info("No pod network to tear down")
+		return nil
 	}
 	log.Info("Pod network torn down", logNetNS, nsPath)
 	return nil

@@ -85,18 +85,6 @@ func (d nsDir) readRecord(podID string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// exists reports whether the pod has an entry.
-func (d nsDir) exists(podID string) (bool, error) {
-	_, err := os.Lstat(d.entry(podID))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
-	}
-	return true, nil
-}
-
 // removeEntry deletes the pod's entry; nil when there is none.
 func (d nsDir) removeEntry(podID string) error {
 	if err := os.Remove(d.entry(podID)); err != nil && !errors.Is(err, fs.ErrNotExist) {

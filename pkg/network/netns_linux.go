@@ -83,15 +83,20 @@ func loopbackUp() error {
 	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
 
+// Path returns the entry only when a namespace is mounted on it: an
+// entry left empty by a crash before the mount is no namespace, and CNI
+// plugins fail a DEL that names a file that is none.
 func (n linuxNamespaces) Path(podID string) (string, error) {
-	ok, err := n.exists(podID)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
+	path := n.entry(podID)
+	var st unix.Statfs_t
+	err := unix.Statfs(path, &st)
+	if errors.Is(err, unix.ENOENT) || (err == nil && st.Type != unix.NSFS_MAGIC) {
 		return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrNotFound)
 	}
-	return n.entry(podID), nil
+	if err != nil {
+		return "", fmt.Errorf("network namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
+	}
+	return path, nil
 }
 
 func (n linuxNamespaces) Remove(_ context.Context, podID string) error {

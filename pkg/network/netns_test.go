@@ -18,9 +18,6 @@ func TestNSDir(t *testing.T) {
 	assert.Empty(t, ids)
 	_, err = d.readRecord("p1")
 	assert.True(t, errdefs.IsNotFound(err))
-	ok, err := d.exists("p1")
-	require.NoError(t, err)
-	assert.False(t, ok)
 
 	f, err := d.reserve("p1", 0o600)
 	require.NoError(t, err)
@@ -46,9 +43,6 @@ func TestNSDir(t *testing.T) {
 	rec, err = d.readRecord("p0")
 	require.NoError(t, err)
 	assert.Empty(t, rec, "an entry reserved but never filled")
-	ok, err = d.exists("p1")
-	require.NoError(t, err)
-	assert.True(t, ok)
 
 	require.NoError(t, d.removeEntry("p1"))
 	require.NoError(t, d.removeEntry("p1"), "removing twice is fine")
