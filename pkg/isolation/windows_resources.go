@@ -1,9 +1,19 @@
 package isolation
 
 import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/containerd/typeurl/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
+
+// WindowsResourcesTypeURL is the type URL under which containerd, and so
+// every shim built on its runtime package (runhcs), knows OCI Windows
+// resources in an UpdateTaskRequest; 1 is the runtime-spec major version.
+const WindowsResourcesTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/WindowsResources"
 
 // Bounds of the Windows container resource values. Shares (the HCS CPU
 // weight) and maximum (cycles per 10000) are defined on 1-10000; the
@@ -90,6 +100,21 @@ func WindowsResources(r *runtimeapi.WindowsContainerResources) (*specs.WindowsRe
 		return nil, nil
 	}
 	return out, nil
+}
+
+// MarshalWindowsResources encodes r for a shim's Update call, the way
+// containerd does: JSON under WindowsResourcesTypeURL. It builds the Any
+// itself rather than registering the type in typeurl's process-wide
+// registry.
+func MarshalWindowsResources(r *specs.WindowsResources) (typeurl.Any, error) {
+	if r == nil {
+		r = &specs.WindowsResources{}
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encoding windows resources: %w", err)
+	}
+	return &anypb.Any{TypeUrl: WindowsResourcesTypeURL, Value: data}, nil
 }
 
 // windowsCheckRange accepts 0 (not set) and 1..max.

@@ -1,6 +1,8 @@
 package isolation
 
 import (
+	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -89,4 +91,22 @@ func TestWindowsResourcesInvalid(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
 	}
+}
+
+func TestMarshalWindowsResources(t *testing.T) {
+	assert.Contains(t, WindowsResourcesTypeURL, "/runtime-spec/"+strconv.Itoa(specs.VersionMajor)+"/")
+
+	in := &specs.WindowsResources{CPU: &specs.WindowsCPUResources{Count: winPtr[uint64](2)}, Memory: &specs.WindowsMemoryResources{Limit: winPtr[uint64](1 << 30)}}
+	a, err := MarshalWindowsResources(in)
+	require.NoError(t, err)
+	assert.Equal(t, "types.containerd.io/opencontainers/runtime-spec/1/WindowsResources", a.GetTypeUrl())
+	assert.JSONEq(t, `{"cpu":{"count":2},"memory":{"limit":1073741824}}`, string(a.GetValue()))
+
+	var back specs.WindowsResources
+	require.NoError(t, json.Unmarshal(a.GetValue(), &back))
+	assert.Equal(t, in, &back)
+
+	empty, err := MarshalWindowsResources(nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{}`, string(empty.GetValue()))
 }
