@@ -9,6 +9,13 @@
 // every Setup and Status, so a CNI daemonset that writes its file after
 // wincri started is picked up without a restart.
 //
+// State, all under the directory given to New (a tmpfs on Linux, so a
+// reboot, which ends every pod, also clears it):
+//
+//	netns/<podID>   the pod's netns bind mount (Linux) or HCN namespace id (Windows)
+//	cni-cache/      libcni's cache of each ADD, which DEL replays
+//	ipam/           host-local allocations of the built-in network
+//
 // Errors wrap github.com/containerd/errdefs sentinels:
 //   - ErrInvalidArgument: a bad pod ID, port mapping, bandwidth annotation
 //     or pod CIDR.

@@ -25,7 +25,7 @@ type testManager struct {
 
 // newTestManager returns a manager on fakes, with an empty conf_dir and a
 // bin dir that holds the given (empty, executable) plugin files.
-func newTestManager(t *testing.T, plugins ...string) testManager {
+func newTestManager(t testing.TB, plugins ...string) testManager {
 	t.Helper()
 	confDir, binDir := t.TempDir(), t.TempDir()
 	for _, p := range plugins {

@@ -16,7 +16,7 @@ const (
 	validConf     = `{"cniVersion":"0.4.0","name":"%s","type":"ptp"}`
 )
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
