@@ -20,6 +20,7 @@ import (
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/daemon"
 	"github.com/wincri/wincri/pkg/endpoint"
+	"github.com/wincri/wincri/pkg/pause"
 	"github.com/wincri/wincri/pkg/version"
 )
 
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return nil
 		case "config":
 			return configCommand(args[1:], stdout)
+		case "pause":
+			os.Exit(pause.Run())
 		}
 	}
 	return serve(args, stderr)

@@ -27,6 +27,7 @@ type Options struct {
 	Config  *config.Config
 	Network Network
 	Images  ImageService
+	Runtime Runtime
 	// Registerer receives the RPC metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 }
@@ -41,6 +42,7 @@ type Server struct {
 	cfg     *config.Config
 	network Network
 	images  ImageService
+	runtime Runtime
 	metrics *metrics
 	ready   atomic.Bool
 }
@@ -55,6 +57,7 @@ func New(opts Options) (*Server, error) {
 		cfg:     opts.Config,
 		network: opts.Network,
 		images:  opts.Images,
+		runtime: opts.Runtime,
 		metrics: m,
 	}, nil
 }

@@ -78,7 +78,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Registerer: reg})
+	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: svc.runtime, Registerer: reg})
 	if err != nil {
 		_ = lis.Close()
 		return err

@@ -1,0 +1,25 @@
+package cri
+
+import (
+	"context"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// ContainerStatus reports a container; verbose adds its pid and spec.
+func (s *Server) ContainerStatus(ctx context.Context, req *runtime.ContainerStatusRequest) (*runtime.ContainerStatusResponse, error) {
+	if err := validateID("container_id", req.GetContainerId()); err != nil {
+		return nil, err
+	}
+	c, err := s.runtime.ContainerStatus(req.GetContainerId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &runtime.ContainerStatusResponse{Status: toCRIContainerStatus(c)}
+	if req.GetVerbose() {
+		if resp.Info, err = containerVerboseInfo(c); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}

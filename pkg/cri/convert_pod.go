@@ -1,0 +1,83 @@
+package cri
+
+import (
+	"encoding/json"
+	"time"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/sandbox"
+)
+
+func podState(s sandbox.PodState) runtime.PodSandboxState {
+	if s == sandbox.PodReady {
+		return runtime.PodSandboxState_SANDBOX_READY
+	}
+	return runtime.PodSandboxState_SANDBOX_NOTREADY
+}
+
+func toCRIPod(p sandbox.Pod) *runtime.PodSandbox {
+	return &runtime.PodSandbox{
+		Id:             p.ID,
+		Metadata:       p.Config.GetMetadata(),
+		State:          podState(p.State),
+		CreatedAt:      unixNano(p.CreatedAt),
+		Labels:         p.Config.GetLabels(),
+		Annotations:    p.Config.GetAnnotations(),
+		RuntimeHandler: p.Handler,
+	}
+}
+
+func toCRIPodStatus(p sandbox.Pod) *runtime.PodSandboxStatus {
+	st := &runtime.PodSandboxStatus{
+		Id:             p.ID,
+		Metadata:       p.Config.GetMetadata(),
+		State:          podState(p.State),
+		CreatedAt:      unixNano(p.CreatedAt),
+		Network:        &runtime.PodSandboxNetworkStatus{},
+		Labels:         p.Config.GetLabels(),
+		Annotations:    p.Config.GetAnnotations(),
+		RuntimeHandler: p.Handler,
+	}
+	if len(p.IPs) > 0 {
+		st.Network.Ip = p.IPs[0]
+		for _, ip := range p.IPs[1:] {
+			st.Network.AdditionalIps = append(st.Network.AdditionalIps, &runtime.PodIP{Ip: ip})
+		}
+	}
+	if ns := p.Config.GetLinux().GetSecurityContext().GetNamespaceOptions(); ns != nil {
+		st.Linux = &runtime.LinuxPodSandboxStatus{Namespaces: &runtime.Namespace{Options: ns}}
+	}
+	return st
+}
+
+// podInfo is PodSandboxStatus's verbose info.
+type podInfo struct {
+	ID        string                    `json:"id"`
+	Handler   string                    `json:"runtimeHandler"`
+	Isolation string                    `json:"isolation"`
+	Pid       uint32                    `json:"pid"`
+	ShimPid   int                       `json:"shimPid"`
+	Shim      string                    `json:"shimAddress,omitempty"`
+	NetNS     string                    `json:"netNamespacePath,omitempty"`
+	UVMID     string                    `json:"uvmID,omitempty"`
+	Config    *runtime.PodSandboxConfig `json:"config"`
+}
+
+func podVerboseInfo(p sandbox.Pod) (map[string]string, error) {
+	b, err := json.Marshal(podInfo{
+		ID: p.ID, Handler: p.Handler, Isolation: string(p.Isolation), Pid: p.Pid, ShimPid: p.ShimPid,
+		Shim: p.Shim.Address, NetNS: p.NetNS, UVMID: p.UVMID, Config: p.Config,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"info": string(b)}, nil
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}

@@ -1,0 +1,30 @@
+package cri
+
+import (
+	"context"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// PodSandboxStatus reports a pod; verbose adds the isolation mode, the
+// shim and for hyperv pods the utility VM.
+func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
+	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
+		return nil, err
+	}
+	p, err := s.runtime.PodStatus(req.GetPodSandboxId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &runtime.PodSandboxStatusResponse{Status: toCRIPodStatus(p)}
+	for _, c := range s.runtime.ListContainers(sandboxContainerFilter(p.ID)) {
+		resp.ContainersStatuses = append(resp.ContainersStatuses, toCRIContainerStatus(c))
+	}
+	if req.GetVerbose() {
+		if resp.Info, err = podVerboseInfo(p); err != nil {
+			return nil, err
+		}
+	}
+	resp.Timestamp = nowNano()
+	return resp, nil
+}

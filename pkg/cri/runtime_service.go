@@ -1,0 +1,28 @@
+package cri
+
+import (
+	"context"
+
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/sandbox"
+)
+
+// Runtime runs pods and containers; *sandbox.Manager implements it.
+// Errors wrap the errdefs sentinels.
+type Runtime interface {
+	RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, handler string) (string, error)
+	StopPod(ctx context.Context, id string) error
+	RemovePod(ctx context.Context, id string) error
+	PodStatus(id string) (sandbox.Pod, error)
+	ListPods(f sandbox.PodFilter) []sandbox.Pod
+
+	CreateContainer(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (string, error)
+	StartContainer(ctx context.Context, id string) error
+	StopContainer(ctx context.Context, id string, timeout int64) error
+	RemoveContainer(ctx context.Context, id string) error
+	ContainerStatus(id string) (sandbox.Container, error)
+	ListContainers(f sandbox.ContainerFilter) []sandbox.Container
+}
+
+var _ Runtime = (*sandbox.Manager)(nil)

@@ -1,0 +1,200 @@
+package cri
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/containerd/errdefs"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Limits on what a request may carry. kubelet's own values stay far
+// below them; they exist so that no request can make wincri keep or log
+// unbounded data.
+const (
+	maxNameLen       = 253
+	maxIDLen         = 128
+	maxLabelValueLen = 63 * 1024
+	maxAnnotations   = 256 * 1024
+)
+
+var labelKeyRE = regexp.MustCompile(`^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$`)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalidArgument)
+}
+
+func validateString(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return invalid("%s is not valid UTF-8", field)
+	}
+	if strings.ContainsRune(s, 0) {
+		return invalid("%s contains a NUL byte", field)
+	}
+	if len(s) > max {
+		return invalid("%s is %d bytes long, at most %d are allowed", field, len(s), max)
+	}
+	return nil
+}
+
+// validateName checks a metadata name or handler: UTF-8, no control
+// characters, bounded; empty only where allowed.
+func validateName(field, s string, emptyOK bool) error {
+	if s == "" {
+		if emptyOK {
+			return nil
+		}
+		return invalid("%s must not be empty", field)
+	}
+	if err := validateString(field, s, maxNameLen); err != nil {
+		return err
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return invalid("%s %q contains the character %q", field, s, r)
+		}
+	}
+	return nil
+}
+
+// validateID checks an object id or id prefix.
+func validateID(field, id string) error {
+	if id == "" {
+		return invalid("%s must not be empty", field)
+	}
+	if err := validateString(field, id, maxIDLen); err != nil {
+		return err
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.') {
+			return invalid("%s %q contains the character %q", field, id, r)
+		}
+	}
+	return nil
+}
+
+func validateLabels(field string, labels map[string]string) error {
+	for k, v := range labels {
+		if !labelKeyRE.MatchString(k) || len(k) > maxNameLen+64 {
+			return invalid("%s: %q is not a valid label key", field, k)
+		}
+		if err := validateString(fmt.Sprintf("%s[%q]", field, k), v, maxLabelValueLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateAnnotations(field string, annotations map[string]string) error {
+	total := 0
+	for k, v := range annotations {
+		if k == "" {
+			return invalid("%s: an annotation key must not be empty", field)
+		}
+		if err := validateString(field+" key", k, maxNameLen+64); err != nil {
+			return err
+		}
+		if err := validateString(fmt.Sprintf("%s[%q]", field, k), v, maxAnnotations); err != nil {
+			return err
+		}
+		total += len(k) + len(v)
+	}
+	if total > maxAnnotations {
+		return invalid("%s total %d bytes, at most %d are allowed", field, total, maxAnnotations)
+	}
+	return nil
+}
+
+func validatePodSandboxConfig(cfg *runtime.PodSandboxConfig) error {
+	if cfg == nil {
+		return invalid("config must be set")
+	}
+	md := cfg.GetMetadata()
+	if md == nil {
+		return invalid("config.metadata must be set")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"config.metadata.name", md.GetName()},
+		{"config.metadata.namespace", md.GetNamespace()},
+		{"config.metadata.uid", md.GetUid()},
+	} {
+		if err := validateName(f.name, f.v, false); err != nil {
+			return err
+		}
+	}
+	if err := validateString("config.hostname", cfg.GetHostname(), maxNameLen); err != nil {
+		return err
+	}
+	if err := validateString("config.log_directory", cfg.GetLogDirectory(), 4096); err != nil {
+		return err
+	}
+	if d := cfg.GetLogDirectory(); d != "" && !isAbs(d) {
+		return invalid("config.log_directory %q must be an absolute path", d)
+	}
+	for i, pm := range cfg.GetPortMappings() {
+		if pm.GetContainerPort() < 0 || pm.GetContainerPort() > 65535 || pm.GetHostPort() < 0 || pm.GetHostPort() > 65535 {
+			return invalid("config.port_mappings[%d]: ports must be within 0-65535", i)
+		}
+	}
+	if err := validateLabels("config.labels", cfg.GetLabels()); err != nil {
+		return err
+	}
+	return validateAnnotations("config.annotations", cfg.GetAnnotations())
+}
+
+func validateContainerConfig(cfg *runtime.ContainerConfig) error {
+	if cfg == nil {
+		return invalid("config must be set")
+	}
+	if cfg.GetMetadata() == nil {
+		return invalid("config.metadata must be set")
+	}
+	if err := validateName("config.metadata.name", cfg.GetMetadata().GetName(), false); err != nil {
+		return err
+	}
+	if cfg.GetImage().GetImage() == "" {
+		return invalid("config.image.image must be set")
+	}
+	if err := validateString("config.image.image", cfg.GetImage().GetImage(), 4096); err != nil {
+		return err
+	}
+	if err := validateString("config.log_path", cfg.GetLogPath(), 4096); err != nil {
+		return err
+	}
+	for i, m := range cfg.GetMounts() {
+		field := fmt.Sprintf("config.mounts[%d]", i)
+		if m.GetContainerPath() == "" {
+			return invalid("%s.container_path must be set", field)
+		}
+		if err := validateString(field+".container_path", m.GetContainerPath(), 4096); err != nil {
+			return err
+		}
+		if err := validateString(field+".host_path", m.GetHostPath(), 4096); err != nil {
+			return err
+		}
+		if m.GetHostPath() != "" && !isAbs(m.GetHostPath()) {
+			return invalid("%s.host_path %q must be an absolute path", field, m.GetHostPath())
+		}
+	}
+	for i, kv := range cfg.GetEnvs() {
+		if err := validateString(fmt.Sprintf("config.envs[%d]", i), kv.GetKey()+string(kv.GetValue()), maxAnnotations); err != nil {
+			return err
+		}
+	}
+	if err := validateLabels("config.labels", cfg.GetLabels()); err != nil {
+		return err
+	}
+	return validateAnnotations("config.annotations", cfg.GetAnnotations())
+}
+
+// isAbs accepts absolute paths of either OS: a Linux "/..." path, a
+// Windows drive path or a UNC / named pipe path.
+func isAbs(p string) bool {
+	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\\`) {
+		return true
+	}
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') &&
+		(p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
+}

@@ -1,0 +1,205 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/crilog"
+	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// CreateContainer creates a container in a ready pod from a pulled image
+// and returns its id. A retry of an identical request gets the same
+// container.
+func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (string, error) {
+	p, err := m.getPod(podID)
+	if err != nil {
+		return "", err
+	}
+	p.opMu.Lock()
+	defer p.opMu.Unlock()
+	prec := p.snapshot()
+	if prec.State != PodReady {
+		return "", fmt.Errorf("pod sandbox %s is not ready (%s): %w", prec.ID, prec.State, errdefs.ErrFailedPrecondition)
+	}
+	h, err := isolation.ResolveOn(m.cfg, prec.Handler, m.host)
+	if err != nil {
+		return "", err
+	}
+	if h.OS == isolation.OSWindows {
+		if err := isolation.ValidateWindowsContainer(p.cfg, cfg, h); err != nil {
+			return "", err
+		}
+	}
+	img, err := m.images.Resolve(ctx, cfg.GetImage().GetImage())
+	if errdefs.IsNotFound(err) {
+		return "", fmt.Errorf("image %q is not present: pull it first: %w", cfg.GetImage().GetImage(), errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	logPath, err := containerLogPath(p.cfg, cfg)
+	if err != nil {
+		return "", err
+	}
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("encoding container config: %w", err)
+	}
+	c, retry, err := m.reserveContainer(prec.ID, cfg, raw)
+	if err != nil {
+		return "", err
+	}
+	if retry {
+		return c.snapshot().ID, nil
+	}
+	defer c.opMu.Unlock()
+
+	id := c.rec.ID
+	logger := klog.FromContext(ctx).WithValues("containerID", id, "podSandboxID", prec.ID, "container", cfg.GetMetadata().GetName())
+	ctx = klog.NewContext(ctx, logger)
+	c.rec.ImageRef = cfg.GetImage().GetImage()
+	c.rec.ImageID = img.ID
+	c.rec.ImageName = imageName(img, c.rec.ImageRef)
+	if len(img.RepoDigests) > 0 {
+		c.rec.RepoDigest = img.RepoDigests[0]
+	}
+	c.rec.LogPath = logPath
+	c.rec.StopSignal = img.Config.Config.StopSignal
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, id, c.rec) }); err != nil {
+		m.forgetContainer(id)
+		return "", fmt.Errorf("recording container: %w", err)
+	}
+	if err := m.buildContainer(ctx, c, p, h, img); err != nil {
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if uerr := m.destroyContainer(cctx, c); uerr != nil {
+			logger.Error(uerr, "Undoing the failed container left something behind; recovery retries at the next start")
+		}
+		return "", err
+	}
+	logger.Info("Container created", "image", c.rec.ImageRef)
+	m.publish(EventCreated, id, prec.ID)
+	return id, nil
+}
+
+// reserveContainer reserves the container's name in its pod; see
+// reservePod.
+func (m *Manager) reserveContainer(podID string, cfg *runtime.ContainerConfig, raw []byte) (*container, bool, error) {
+	key := containerNameKey(podID, cfg.GetMetadata())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id, ok := m.ctrNames[key]; ok {
+		holder := m.ctrs[id]
+		if rec := holder.snapshot(); bytes.Equal(rec.Config, raw) && rec.State != ContainerCreating {
+			return holder, true, nil
+		}
+		return nil, false, fmt.Errorf("container name %q in pod sandbox %s is reserved by container %s: %w", cfg.GetMetadata().GetName(), podID, id, errdefs.ErrAlreadyExists)
+	}
+	c := &container{
+		rec: ContainerRecord{
+			ID:        newID(),
+			PodID:     podID,
+			Config:    raw,
+			State:     ContainerCreating,
+			CreatedAt: time.Now(),
+		},
+		cfg: cfg,
+	}
+	c.opMu.Lock()
+	m.ctrs[c.rec.ID] = c
+	m.ctrNames[key] = c.rec.ID
+	return c, false, nil
+}
+
+func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image) error {
+	id := c.rec.ID
+	bundle := m.dirs.containerBundle(id)
+	if err := os.MkdirAll(bundle, 0o711); err != nil {
+		return err
+	}
+	spec, mounts, err := m.plat.ContainerSpec(ctx, ContainerInput{
+		ID: id, Config: c.cfg, Pod: p.snapshot(), PodConfig: p.cfg, Handler: h, Image: img, Bundle: bundle,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeSpec(bundle, spec); err != nil {
+		return err
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	return m.updateContainer(c, func(r *ContainerRecord) {
+		r.Spec, r.Rootfs, r.State = specJSON, mounts, ContainerCreated
+	})
+}
+
+// destroyContainer removes a container's task, layer, bundle and record,
+// tolerating what is already gone, and forgets it.
+func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
+	rec := c.snapshot()
+	if p, err := m.getPod(rec.PodID); err == nil {
+		if s := p.getShim(); s != nil {
+			if _, err := s.Delete(ctx, rec.ID, ""); err != nil && !gone(err) {
+				return fmt.Errorf("deleting task of container %s: %w", rec.ID, err)
+			}
+		}
+	}
+	if err := m.plat.CleanupContainer(ctx, rec.ID); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(m.dirs.containerBundle(rec.ID)); err != nil {
+		return err
+	}
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(bucketContainers, rec.ID) }); err != nil {
+		return err
+	}
+	m.forgetContainer(rec.ID)
+	return nil
+}
+
+func (m *Manager) forgetContainer(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.ctrNames {
+		if v == id {
+			delete(m.ctrNames, k)
+		}
+	}
+	delete(m.ctrs, id)
+}
+
+// containerLogPath is the container's log file, which must stay inside
+// the pod's log directory; "" when the pod or container names none.
+func containerLogPath(pod *runtime.PodSandboxConfig, cfg *runtime.ContainerConfig) (string, error) {
+	if pod.GetLogDirectory() == "" || cfg.GetLogPath() == "" {
+		return "", nil
+	}
+	p, err := crilog.ResolveLogPath(pod.GetLogDirectory(), cfg.GetLogPath())
+	if err != nil {
+		return "", fmt.Errorf("log_path: %w", err)
+	}
+	return p, nil
+}
+
+// imageName is the name a container's image is reported by: the first
+// repo tag, else what the user asked for.
+func imageName(img *image.Image, ref string) string {
+	if len(img.RepoTags) > 0 {
+		return img.RepoTags[0]
+	}
+	return ref
+}

@@ -1,0 +1,116 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/crilog/logger"
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/shim"
+)
+
+// Exit code and reason of a container whose task could not start.
+const (
+	startErrorExitCode = 128
+	reasonStartError   = "StartError"
+)
+
+// StartContainer starts a created container in its pod's shim.
+func (m *Manager) StartContainer(ctx context.Context, id string) error {
+	c, err := m.getContainer(id)
+	if err != nil {
+		return err
+	}
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	rec := c.snapshot()
+	if rec.State != ContainerCreated {
+		return fmt.Errorf("container %s is %s, only a created container can start: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)
+	}
+	p, err := m.getPod(rec.PodID)
+	if err != nil {
+		return err
+	}
+	prec := p.snapshot()
+	s := p.getShim()
+	if prec.State != PodReady || s == nil {
+		return fmt.Errorf("pod sandbox %s is not ready (%s): %w", prec.ID, prec.State, errdefs.ErrFailedPrecondition)
+	}
+	h, err := isolation.ResolveOn(m.cfg, prec.Handler, m.host)
+	if err != nil {
+		return err
+	}
+	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID, "podSandboxID", prec.ID)
+	if err := m.startTask(ctx, c, p.cfg.GetLogDirectory(), s, h); err != nil {
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if _, derr := s.Delete(cctx, rec.ID, ""); derr != nil && !gone(derr) {
+			logger.Error(derr, "Deleting the task that failed to start")
+		}
+		m.containerExited(c, startErrorExitCode, time.Now(), reasonStartError, err.Error())
+		return err
+	}
+	logger.Info("Container started", "pid", c.snapshot().Pid)
+	m.publish(EventStarted, rec.ID, rec.PodID)
+	return nil
+}
+
+func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s shim.Shim, h isolation.Handler) error {
+	rec := c.snapshot()
+	opts := shim.CreateOpts{
+		ID:       rec.ID,
+		Bundle:   m.dirs.containerBundle(rec.ID),
+		Rootfs:   rec.Rootfs,
+		Terminal: c.cfg.GetTty(),
+		Options:  h.Options,
+	}
+	if rec.LogPath != "" {
+		uri, err := m.logURI(rec.ID, logDir, rec.LogPath)
+		if err != nil {
+			return err
+		}
+		opts.Stdout = uri
+		if !opts.Terminal {
+			opts.Stderr = uri
+		}
+	}
+	exited := make(chan struct{})
+	c.mu.Lock()
+	c.exited = exited
+	c.mu.Unlock()
+	if _, err := s.Create(ctx, opts); err != nil {
+		return fmt.Errorf("creating the container task: %w", err)
+	}
+	pid, err := s.Start(ctx, rec.ID, "")
+	if err != nil {
+		return fmt.Errorf("starting the container task: %w", err)
+	}
+	// The task may already have exited (and been recorded) by now.
+	return m.updateContainer(c, func(r *ContainerRecord) {
+		r.Pid, r.StartedAt = pid, time.Now()
+		if r.State == ContainerCreated {
+			r.State = ContainerRunning
+		}
+	})
+}
+
+// logURI is the stdio URI that makes the shim start wincri's logging
+// process for a container, so that logs keep flowing while wincri itself
+// restarts.
+func (m *Manager) logURI(id, logDir, logPath string) (string, error) {
+	rel, err := filepath.Rel(logDir, logPath)
+	if err != nil {
+		return "", fmt.Errorf("log path %s: %w", logPath, errdefs.ErrInvalidArgument)
+	}
+	return logger.BinaryURI(m.loggerPath, logger.Options{
+		ID:           id,
+		LogDirectory: logDir,
+		LogPath:      rel,
+		StateDir:     m.dirs.loggerState(),
+	})
+}

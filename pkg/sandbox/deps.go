@@ -1,0 +1,30 @@
+package sandbox
+
+import (
+	"context"
+
+	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/network"
+)
+
+// Network sets up and tears down pod networks; *network.Manager
+// implements it.
+type Network interface {
+	Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error)
+	Teardown(ctx context.Context, pod network.PodNetwork) error
+	// ListNamespaces and RemoveNamespace find and clean namespaces left
+	// by a request that a crash interrupted.
+	ListNamespaces() ([]string, error)
+	RemoveNamespace(ctx context.Context, podID string) error
+}
+
+// Images resolves the images containers run; *image.Service implements
+// it.
+type Images interface {
+	Resolve(ctx context.Context, ref string) (*image.Image, error)
+}
+
+var (
+	_ Network = (*network.Manager)(nil)
+	_ Images  = (*image.Service)(nil)
+)

@@ -1,0 +1,119 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// Options are a Manager's dependencies.
+type Options struct {
+	Config *config.Config
+	// Root and State are wincri's --root and --state directories.
+	Root, State string
+	Store       *store.Store
+	// NewShims builds the shim driver, which delivers the shims' task
+	// events to the handler the Manager passes it.
+	NewShims func(onEvent func(shim.Event)) (shim.Manager, error)
+	Network  Network
+	Images   Images
+	// LoggerPath is the absolute path of the wincri-logger executable
+	// that writes container logs.
+	LoggerPath string
+	// Platform builds what differs by OS; NewPlatform's when nil.
+	Platform Platform
+	// CleanupTimeout bounds the undo of a failed request, which runs on a
+	// fresh context because the caller's may have expired.
+	CleanupTimeout time.Duration
+}
+
+// Manager runs pods and containers.
+type Manager struct {
+	cfg     *config.Config
+	dirs    dirs
+	db      *store.Store
+	shims   shim.Manager
+	network Network
+	images  Images
+	plat    Platform
+	cleanup time.Duration
+	// loggerPath is the wincri-logger executable.
+	loggerPath string
+	events     *broadcaster
+	host       isolation.Host
+
+	mu       sync.RWMutex
+	pods     map[string]*pod
+	podNames map[string]string // podNameKey -> id
+	ctrs     map[string]*container
+	ctrNames map[string]string // containerNameKey -> id
+}
+
+// New returns a Manager; call Recover before serving requests.
+func New(opts Options) (*Manager, error) {
+	if opts.Config == nil || opts.Store == nil || opts.NewShims == nil || opts.Network == nil || opts.Images == nil {
+		return nil, fmt.Errorf("sandbox manager: missing dependency: %w", errdefs.ErrInvalidArgument)
+	}
+	if opts.CleanupTimeout == 0 {
+		opts.CleanupTimeout = 2 * time.Minute
+	}
+	m := &Manager{
+		cfg:        opts.Config,
+		dirs:       dirs{root: opts.Root, state: opts.State},
+		db:         opts.Store,
+		network:    opts.Network,
+		images:     opts.Images,
+		plat:       opts.Platform,
+		cleanup:    opts.CleanupTimeout,
+		loggerPath: opts.LoggerPath,
+		events:     newBroadcaster(),
+		pods:       map[string]*pod{},
+		podNames:   map[string]string{},
+		ctrs:       map[string]*container{},
+		ctrNames:   map[string]string{},
+	}
+	m.host = isolation.ProbeHost()
+	shims, err := opts.NewShims(m.handleEvent)
+	if err != nil {
+		return nil, err
+	}
+	m.shims = shims
+	if m.plat == nil {
+		m.plat = NewPlatform(m.dirs)
+	}
+	for _, d := range []string{m.dirs.podBundle(""), m.dirs.containerBundle(""), m.dirs.containerLayer("")} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// cleanupContext is a fresh, bounded context for undoing a failed
+// request: the caller's context may be the reason it failed.
+func (m *Manager) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), m.cleanup)
+}
+
+// ImagesInUse lists the containers that use an image id, for the image
+// service's RemoveImage check.
+func (m *Manager) ImagesInUse(_ context.Context, imageID string) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var ids []string
+	for id, c := range m.ctrs {
+		if c.snapshot().ImageID == imageID {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,150 @@
+package sandbox
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+)
+
+// shimDiedExitCode is reported for containers whose shim died under them.
+const shimDiedExitCode = 255
+
+// handleEvent receives the shims' task events, in order, on the shim
+// driver's event goroutine.
+func (m *Manager) handleEvent(e shim.Event) {
+	logger := klog.Background().WithValues("topic", e.Topic, "id", e.ContainerID)
+	switch e.Topic {
+	case shim.TopicTaskOOM:
+		if c, err := m.getContainer(e.ContainerID); err == nil {
+			if err := m.updateContainer(c, func(r *ContainerRecord) { r.OOMKilled = true }); err != nil {
+				logger.Error(err, "Recording an OOM kill")
+			}
+		}
+	case shim.TopicTaskExit:
+		if e.ExecID != "" && e.ExecID != e.ContainerID {
+			return // exec processes are waited for by their caller
+		}
+		exitedAt := e.ExitedAt
+		if exitedAt.IsZero() {
+			exitedAt = time.Now()
+		}
+		if c, err := m.getContainer(e.ContainerID); err == nil {
+			m.containerExited(c, int32(e.ExitStatus), exitedAt, "", "")
+			return
+		}
+		if p, err := m.getPod(e.ContainerID); err == nil {
+			m.podTaskExited(p, int32(e.ExitStatus), exitedAt)
+		}
+	}
+}
+
+// containerExited records a container's exit once, releases its task in
+// the shim and wakes whoever waits for it.
+func (m *Manager) containerExited(c *container, code int32, at time.Time, reason, message string) {
+	logger := klog.Background().WithValues("containerID", c.snapshot().ID)
+	var first bool
+	err := m.updateContainer(c, func(r *ContainerRecord) {
+		if r.State != ContainerRunning && r.State != ContainerCreated {
+			return
+		}
+		first = true
+		r.State, r.ExitCode, r.FinishedAt = ContainerExited, code, at
+		switch {
+		case reason != "":
+			r.Reason, r.Message = reason, message
+		case r.OOMKilled:
+			r.Reason = ReasonOOMKilled
+		case code == 0:
+			r.Reason = ReasonCompleted
+		default:
+			r.Reason = ReasonError
+		}
+	})
+	if err != nil {
+		logger.Error(err, "Recording a container exit")
+	}
+	if !first {
+		return
+	}
+	rec := c.snapshot()
+	logger.Info("Container exited", "exitCode", rec.ExitCode, "reason", rec.Reason)
+	c.mu.Lock()
+	if c.exited != nil {
+		close(c.exited)
+		c.exited = nil
+	}
+	c.mu.Unlock()
+	m.publish(EventStopped, rec.ID, rec.PodID)
+	// The task's record in the shim is no longer needed; deleting it lets
+	// the pod's shim exit once the pod stops. Off the event goroutine.
+	if reason != ReasonShimDied {
+		go m.deleteTask(rec.PodID, rec.ID)
+	}
+}
+
+func (m *Manager) deleteTask(podID, id string) {
+	p, err := m.getPod(podID)
+	if err != nil {
+		return
+	}
+	s := p.getShim()
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), taskExitTimeout)
+	defer cancel()
+	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
+		klog.Background().Error(err, "Deleting an exited task", "containerID", id)
+	}
+}
+
+// podTaskExited marks a pod whose sandbox task ended NotReady; kubelet
+// then stops and recreates it.
+func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
+	var changed bool
+	err := m.updatePod(p, func(r *PodRecord) {
+		if r.State != PodReady {
+			return
+		}
+		changed = true
+		r.State, r.ExitCode, r.ExitedAt = PodNotReady, code, at
+	})
+	if err != nil {
+		klog.Background().Error(err, "Recording a sandbox exit", "podSandboxID", p.rec.ID)
+	}
+	if changed {
+		klog.Background().Info("Pod sandbox task exited", "podSandboxID", p.rec.ID, "exitCode", code)
+		m.publish(EventStopped, p.rec.ID, p.rec.ID)
+	}
+}
+
+// watchShim notices a pod's shim dying: its running containers are
+// reported exited with shimDiedExitCode, the pod NotReady, and the shim
+// cleaned up. A shim released on purpose is no longer the pod's shim and
+// is ignored.
+func (m *Manager) watchShim(p *pod, s shim.Shim) {
+	go func() {
+		<-s.Done()
+		if p.getShim() != s {
+			return
+		}
+		rec := p.snapshot()
+		logger := klog.Background().WithValues("podSandboxID", rec.ID, "shimPid", rec.ShimPid)
+		logger.Info("The pod's shim died")
+		now := time.Now()
+		for _, c := range m.podContainers(rec.ID) {
+			m.containerExited(c, shimDiedExitCode, now, ReasonShimDied, "the container's shim process died unexpectedly")
+		}
+		m.podTaskExited(p, shimDiedExitCode, now)
+		p.setShim(nil)
+		_ = s.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), m.cleanup)
+		defer cancel()
+		if err := m.cleanupDeadShim(ctx, rec); err != nil {
+			logger.Error(err, "Cleaning up the dead shim")
+		}
+	}()
+}

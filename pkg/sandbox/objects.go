@@ -1,0 +1,185 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// pod is a pod sandbox in memory. opMu serialises lifecycle operations
+// on it; mu guards its record and shim for short reads and updates, so
+// that status calls never wait behind a long stop.
+type pod struct {
+	opMu sync.Mutex
+
+	mu   sync.RWMutex
+	rec  PodRecord
+	cfg  *runtime.PodSandboxConfig
+	shim shim.Shim
+}
+
+func (p *pod) snapshot() PodRecord {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	r := p.rec
+	r.IPs = append([]string(nil), p.rec.IPs...)
+	return r
+}
+
+func (p *pod) getShim() shim.Shim {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.shim
+}
+
+func (p *pod) setShim(s shim.Shim) {
+	p.mu.Lock()
+	p.shim = s
+	p.mu.Unlock()
+}
+
+// container is a container in memory, locked like pod.
+type container struct {
+	opMu sync.Mutex
+
+	mu  sync.RWMutex
+	rec ContainerRecord
+	cfg *runtime.ContainerConfig
+	// exited is closed when the running task has exited and its exit is
+	// recorded; replaced at each start.
+	exited chan struct{}
+}
+
+func (c *container) snapshot() ContainerRecord {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rec
+}
+
+// exitCh returns the channel closed when the current task exits.
+func (c *container) exitCh() chan struct{} {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.exited
+}
+
+// updatePod applies fn to the pod's record and persists it, atomically
+// for readers: the one way a pod's state changes.
+func (m *Manager) updatePod(p *pod, fn func(r *PodRecord)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := p.rec
+	fn(&next)
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, next.ID, next) }); err != nil {
+		return fmt.Errorf("persisting pod %s: %w", next.ID, err)
+	}
+	p.rec = next
+	return nil
+}
+
+// updateContainer is updatePod for containers.
+func (m *Manager) updateContainer(c *container, fn func(r *ContainerRecord)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := c.rec
+	fn(&next)
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, next.ID, next) }); err != nil {
+		return fmt.Errorf("persisting container %s: %w", next.ID, err)
+	}
+	c.rec = next
+	return nil
+}
+
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func podNameKey(md *runtime.PodSandboxMetadata) string {
+	return fmt.Sprintf("%s_%s_%s_%d", md.GetName(), md.GetNamespace(), md.GetUid(), md.GetAttempt())
+}
+
+func containerNameKey(podID string, md *runtime.ContainerMetadata) string {
+	return fmt.Sprintf("%s_%s_%d", podID, md.GetName(), md.GetAttempt())
+}
+
+// getPod finds a pod by id or unique id prefix.
+func (m *Manager) getPod(id string) (*pod, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return lookup(m.pods, id, "pod sandbox")
+}
+
+// getContainer finds a container by id or unique id prefix.
+func (m *Manager) getContainer(id string) (*container, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return lookup(m.ctrs, id, "container")
+}
+
+// lookup finds an object by full id or by a unique prefix of it, as
+// crictl users type them.
+func lookup[T any](objs map[string]T, id, kind string) (T, error) {
+	if o, ok := objs[id]; ok {
+		return o, nil
+	}
+	var (
+		found T
+		n     int
+	)
+	if id != "" {
+		for full, o := range objs {
+			if strings.HasPrefix(full, id) {
+				found = o
+				n++
+			}
+		}
+	}
+	switch n {
+	case 0:
+		return found, fmt.Errorf("%s %q: %w", kind, id, errdefs.ErrNotFound)
+	case 1:
+		return found, nil
+	default:
+		return found, fmt.Errorf("%s id prefix %q matches %d objects: %w", kind, id, n, errdefs.ErrInvalidArgument)
+	}
+}
+
+// podContainers lists a pod's containers.
+func (m *Manager) podContainers(podID string) []*container {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []*container
+	for _, c := range m.ctrs {
+		if c.snapshot().PodID == podID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func decodePodConfig(b []byte) (*runtime.PodSandboxConfig, error) {
+	cfg := &runtime.PodSandboxConfig{}
+	if err := proto.Unmarshal(b, cfg); err != nil {
+		return nil, fmt.Errorf("decoding pod config: %w", err)
+	}
+	return cfg, nil
+}
+
+func decodeContainerConfig(b []byte) (*runtime.ContainerConfig, error) {
+	cfg := &runtime.ContainerConfig{}
+	if err := proto.Unmarshal(b, cfg); err != nil {
+		return nil, fmt.Errorf("decoding container config: %w", err)
+	}
+	return cfg, nil
+}

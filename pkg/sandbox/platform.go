@@ -1,0 +1,52 @@
+package sandbox
+
+import (
+	"context"
+
+	"github.com/containerd/typeurl/v2"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/shim"
+)
+
+// Platform builds what differs between Linux and Windows pods: the task
+// specs, root filesystems and the pod's own files. Each method is
+// idempotent where it cleans up.
+type Platform interface {
+	// PodSpec prepares the sandbox's files and returns its task spec and
+	// rootfs mounts (none when the spec names its root).
+	PodSpec(ctx context.Context, in PodInput) (*specs.Spec, []shim.Mount, error)
+	// CleanupPod releases what PodSpec prepared.
+	CleanupPod(ctx context.Context, podID string) error
+	// ContainerSpec creates the container's writable layer over its image
+	// and returns its task spec and rootfs mounts.
+	ContainerSpec(ctx context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error)
+	// CleanupContainer removes the container's writable layer and mounts.
+	CleanupContainer(ctx context.Context, containerID string) error
+	// Resources converts CRI resources for a running container's update.
+	Resources(r *runtime.ContainerResources) (typeurl.Any, error)
+}
+
+// PodInput is what a sandbox spec is built from.
+type PodInput struct {
+	ID      string
+	Config  *runtime.PodSandboxConfig
+	Handler isolation.Handler
+	// NetNS is the network namespace path (Linux) or HCN namespace id.
+	NetNS  string
+	Bundle string
+}
+
+// ContainerInput is what a container spec is built from.
+type ContainerInput struct {
+	ID        string
+	Config    *runtime.ContainerConfig
+	Pod       PodRecord
+	PodConfig *runtime.PodSandboxConfig
+	Handler   isolation.Handler
+	Image     *image.Image
+	Bundle    string
+}

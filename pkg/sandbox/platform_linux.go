@@ -1,0 +1,231 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/containerd/typeurl/v2"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/shim"
+)
+
+// pauseBinary is wincri's own executable inside the shared pause rootfs;
+// its "pause" subcommand holds a pod's namespaces.
+const pauseBinary = "wincri"
+
+// shmSize is a pod's /dev/shm, as Docker and containerd size it.
+const shmSize = 64 << 20
+
+type linuxPlatform struct {
+	dirs      dirs
+	pauseOnce sync.Once
+	pauseErr  error
+}
+
+// NewPlatform returns the Linux platform: runc specs, overlay root file
+// systems and wincri's own pause process.
+func NewPlatform(d dirs) Platform { return &linuxPlatform{dirs: d} }
+
+func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, []shim.Mount, error) {
+	hostNet := hostNetwork(in.Config)
+	hostIPC := in.Config.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE
+	if err := writePodFiles(in.Bundle, in.Config, hostNet); err != nil {
+		return nil, nil, err
+	}
+	files := podFiles(in.Bundle)
+	if hostIPC {
+		files.ShmPath = ""
+	} else if err := mountShm(files.ShmPath); err != nil {
+		return nil, nil, err
+	}
+	rootfs, err := l.pauseRootfs()
+	if err != nil {
+		return nil, nil, err
+	}
+	floor, restrict := oomScoreAdjFloor()
+	spec, err := isolation.LinuxSandboxSpec(ctx, isolation.LinuxSandboxInput{
+		ID:                  in.ID,
+		Config:              in.Config,
+		NetNSPath:           in.NetNS,
+		PauseArgs:           []string{"/" + pauseBinary, "pause"},
+		RootfsPath:          rootfs,
+		Files:               files,
+		RestrictOOMScoreAdj: restrict,
+		OOMScoreAdjFloor:    floor,
+	})
+	return spec, nil, err
+}
+
+func podFiles(bundle string) isolation.SandboxFiles {
+	return isolation.SandboxFiles{
+		HostnamePath:   filepath.Join(bundle, hostnameFile),
+		HostsPath:      filepath.Join(bundle, hostsFile),
+		ResolvConfPath: filepath.Join(bundle, resolvConfFile),
+		ShmPath:        filepath.Join(bundle, shmDir),
+	}
+}
+
+func mountShm(path string) error {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return err
+	}
+	opts := "mode=1777,size=" + strconv.Itoa(shmSize)
+	if err := unix.Mount("shm", path, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, opts); err != nil {
+		return fmt.Errorf("mounting the pod's /dev/shm: %w", err)
+	}
+	return nil
+}
+
+func (l *linuxPlatform) CleanupPod(ctx context.Context, podID string) error {
+	return unmount(filepath.Join(l.dirs.podBundle(podID), shmDir))
+}
+
+// pauseRootfs makes the read-only rootfs that every pod's pause process
+// shares: a directory holding a copy of this very executable.
+func (l *linuxPlatform) pauseRootfs() (string, error) {
+	dir := l.dirs.pauseRootfs()
+	l.pauseOnce.Do(func() { l.pauseErr = installPause(dir) })
+	return dir, l.pauseErr
+}
+
+func installPause(dir string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding wincri's executable for the pause process: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	src, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(dir, ".pause-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return fmt.Errorf("installing the pause binary: %w", err)
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, pauseBinary))
+}
+
+// oomScoreAdjFloor is wincri's own oom_score_adj: without
+// CAP_SYS_RESOURCE runc cannot set a lower one.
+func oomScoreAdjFloor() (int, bool) {
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error) {
+	rootfs := filepath.Join(in.Bundle, "rootfs")
+	if err := l.mountOverlay(in.ID, in.Image.LayerPaths, rootfs); err != nil {
+		return nil, nil, err
+	}
+	ns := isolation.ContainerNamespaces{SandboxPid: in.Pod.Pid}
+	floor, restrict := oomScoreAdjFloor()
+	files := podFiles(l.dirs.podBundle(in.Pod.ID))
+	if in.PodConfig.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE {
+		files.ShmPath = ""
+	}
+	spec, err := isolation.LinuxContainerSpec(ctx, isolation.LinuxContainerInput{
+		ID:                  in.ID,
+		SandboxID:           in.Pod.ID,
+		Config:              in.Config,
+		SandboxConfig:       in.PodConfig,
+		ImageName:           in.Config.GetImage().GetImage(),
+		ImageConfig:         in.Image.Config.Config,
+		RootfsPath:          rootfs,
+		Namespaces:          ns,
+		Files:               files,
+		RestrictOOMScoreAdj: restrict,
+		OOMScoreAdjFloor:    floor,
+	})
+	return spec, nil, err
+}
+
+// mountOverlay mounts the image's layers (topmost first) under a fresh
+// upper directory at target.
+func (l *linuxPlatform) mountOverlay(id string, layers []string, target string) error {
+	layer := l.dirs.containerLayer(id)
+	upper, work := filepath.Join(layer, "upper"), filepath.Join(layer, "work")
+	for _, d := range []string{upper, work, target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if len(layers) == 0 {
+		empty := filepath.Join(layer, "empty")
+		if err := os.MkdirAll(empty, 0o755); err != nil {
+			return err
+		}
+		layers = []string{empty}
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(layers, ":"), upper, work)
+	if len(opts) >= os.Getpagesize() {
+		return fmt.Errorf("the image has too many layers (%d) for one overlay mount: %w", len(layers), errdefs.ErrNotImplemented)
+	}
+	if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mounting the container's root file system: %w", err)
+	}
+	return nil
+}
+
+func (l *linuxPlatform) CleanupContainer(ctx context.Context, id string) error {
+	if err := unmount(filepath.Join(l.dirs.containerBundle(id), "rootfs")); err != nil {
+		return err
+	}
+	return os.RemoveAll(l.dirs.containerLayer(id))
+}
+
+func (l *linuxPlatform) Resources(r *runtime.ContainerResources) (typeurl.Any, error) {
+	res, err := isolation.LinuxResources(r.GetLinux(), isolation.ResourceOptions{SwapLimitSupported: isolation.NodeHost{}.SwapLimitSupported()})
+	if err != nil {
+		return nil, err
+	}
+	return shim.LinuxResources(res)
+}
+
+// unmount detaches every mount at path; nothing mounted is fine.
+func unmount(path string) error {
+	for {
+		err := unix.Unmount(path, unix.MNT_DETACH)
+		switch {
+		case err == nil:
+			continue // stacked mounts
+		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOENT):
+			return nil
+		default:
+			return fmt.Errorf("unmounting %s: %w", path, err)
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/network"
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// RunPod creates and starts a pod sandbox and returns its id. A retry of
+// an identical request (kubelet's, after its deadline passed) gets the
+// pod the first request builds instead of a "name is reserved" error.
+func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, handlerName string) (string, error) {
+	h, err := isolation.ResolveOn(m.cfg, handlerName, m.host)
+	if err != nil {
+		return "", err
+	}
+	if h.OS == isolation.OSWindows {
+		if err := isolation.ValidateWindowsPod(cfg, h); err != nil {
+			return "", err
+		}
+	}
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("encoding pod config: %w", err)
+	}
+	p, retry, err := m.reservePod(cfg, raw, h)
+	if err != nil {
+		return "", err
+	}
+	if retry {
+		return m.awaitPod(p)
+	}
+	defer p.opMu.Unlock()
+
+	logger := klog.FromContext(ctx).WithValues("podSandboxID", p.rec.ID, "pod", klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
+	ctx = klog.NewContext(ctx, logger)
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, p.rec.ID, p.rec) }); err != nil {
+		m.forgetPod(p.rec.ID)
+		return "", fmt.Errorf("recording pod sandbox: %w", err)
+	}
+	if err := m.startPod(ctx, p, h); err != nil {
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if uerr := m.destroyPod(cctx, p); uerr != nil {
+			logger.Error(uerr, "Undoing the failed pod sandbox left something behind; recovery retries at the next start")
+		}
+		return "", err
+	}
+	logger.Info("Pod sandbox ready", "handler", h.Name, "isolation", h.Isolation, "ips", p.snapshot().IPs)
+	m.publish(EventStarted, p.rec.ID, p.rec.ID)
+	return p.rec.ID, nil
+}
+
+// reservePod reserves the pod's name. It returns the pod with its opMu
+// held, or, for a retry of the same request, the existing pod (retry
+// true, opMu not held).
+func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolation.Handler) (*pod, bool, error) {
+	key := podNameKey(cfg.GetMetadata())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id, ok := m.podNames[key]; ok {
+		holder := m.pods[id]
+		rec := holder.snapshot()
+		if bytes.Equal(rec.Config, raw) && rec.Handler == h.Name && rec.State != PodNotReady {
+			return holder, true, nil
+		}
+		return nil, false, fmt.Errorf("pod sandbox name %q is reserved by pod sandbox %s: %w", key, id, errdefs.ErrAlreadyExists)
+	}
+	p := &pod{
+		rec: PodRecord{
+			ID:        newID(),
+			Config:    raw,
+			Handler:   h.Name,
+			Isolation: h.Isolation,
+			ShimBin:   h.Shim,
+			State:     PodCreating,
+			CreatedAt: time.Now(),
+		},
+		cfg: cfg,
+	}
+	p.opMu.Lock()
+	m.pods[p.rec.ID] = p
+	m.podNames[key] = p.rec.ID
+	return p, false, nil
+}
+
+// awaitPod waits for the request that is building p and returns its
+// outcome to a retry of that request.
+func (m *Manager) awaitPod(p *pod) (string, error) {
+	p.opMu.Lock()
+	defer p.opMu.Unlock()
+	rec := p.snapshot()
+	if rec.State == PodReady {
+		return rec.ID, nil
+	}
+	if _, err := m.getPod(rec.ID); err != nil {
+		return "", fmt.Errorf("the earlier attempt to run this pod sandbox failed; retry: %w", errdefs.ErrUnavailable)
+	}
+	return "", fmt.Errorf("pod sandbox %s is %s: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)
+}
+
+// startPod does the side effects of RunPod in order: network, spec,
+// shim, task. Each is recorded as soon as it exists, so that destroyPod
+// (now or after a crash) finds it.
+func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) error {
+	id, cfg := p.rec.ID, p.cfg
+	if !hostNetwork(cfg) {
+		res, err := m.network.Setup(ctx, podNetwork(id, cfg, ""))
+		if err != nil {
+			return fmt.Errorf("setting up the pod network: %w", err)
+		}
+		ips := make([]string, 0, len(res.IPs))
+		for _, ip := range res.IPs {
+			ips = append(ips, ip.String())
+		}
+		if err := m.updatePod(p, func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips }); err != nil {
+			return err
+		}
+	}
+	bundle := m.dirs.podBundle(id)
+	if err := os.MkdirAll(bundle, 0o711); err != nil {
+		return err
+	}
+	spec, mounts, err := m.plat.PodSpec(ctx, PodInput{ID: id, Config: cfg, Handler: h, NetNS: p.snapshot().NetNS, Bundle: bundle})
+	if err != nil {
+		return err
+	}
+	if err := writeSpec(bundle, spec); err != nil {
+		return err
+	}
+	s, err := m.shims.Launch(ctx, shim.LaunchOpts{ID: id, PodID: id, Binary: h.Shim, Bundle: bundle, Options: h.Options})
+	if err != nil {
+		return fmt.Errorf("starting the shim: %w", err)
+	}
+	p.setShim(s)
+	if err := m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = s.Address(), s.Pid() }); err != nil {
+		return err
+	}
+	m.watchShim(p, s)
+	if _, err := s.Create(ctx, shim.CreateOpts{ID: id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
+		return fmt.Errorf("creating the sandbox task: %w", err)
+	}
+	pid, err := s.Start(ctx, id, "")
+	if err != nil {
+		return fmt.Errorf("starting the sandbox task: %w", err)
+	}
+	return m.updatePod(p, func(r *PodRecord) { r.Pid, r.State = pid, PodReady })
+}
+
+// destroyPod undoes everything a pod may have, in reverse order, and
+// forgets it. Every step tolerates what is already gone.
+func (m *Manager) destroyPod(ctx context.Context, p *pod) error {
+	rec := p.snapshot()
+	var errs []error
+	if err := m.stopPodTask(ctx, p); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.releasePodShim(ctx, p); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg := p.cfg; !hostNetwork(cfg) {
+		if err := m.network.Teardown(ctx, podNetwork(rec.ID, cfg, rec.NetNS)); err != nil {
+			errs = append(errs, fmt.Errorf("tearing down the pod network: %w", err))
+		}
+	}
+	if err := m.plat.CleanupPod(ctx, rec.ID); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(m.dirs.podBundle(rec.ID)); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		// Keep the record: recovery retries the cleanup.
+		return fmt.Errorf("cleaning up pod sandbox %s: %v", rec.ID, errs)
+	}
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(bucketPods, rec.ID) }); err != nil {
+		return err
+	}
+	m.forgetPod(rec.ID)
+	return nil
+}
+
+func (m *Manager) forgetPod(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.podNames {
+		if v == id {
+			delete(m.podNames, k)
+		}
+	}
+	delete(m.pods, id)
+}
+
+func writeSpec(bundle string, spec any) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encoding runtime spec: %w", err)
+	}
+	tmp := filepath.Join(bundle, "config.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(bundle, "config.json"))
+}
+
+func hostNetwork(cfg *runtime.PodSandboxConfig) bool {
+	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtime.NamespaceMode_NODE ||
+		isolation.HostProcessPod(cfg)
+}
+
+// podNetwork describes a pod to the network manager.
+func podNetwork(id string, cfg *runtime.PodSandboxConfig, netns string) network.PodNetwork {
+	md := cfg.GetMetadata()
+	pn := network.PodNetwork{
+		ID:            id,
+		Name:          md.GetName(),
+		Namespace:     md.GetNamespace(),
+		UID:           md.GetUid(),
+		Annotations:   cfg.GetAnnotations(),
+		NamespacePath: netns,
+	}
+	for _, pm := range cfg.GetPortMappings() {
+		pn.PortMappings = append(pn.PortMappings, network.PortMapping{
+			Protocol:      protocolName(pm.GetProtocol()),
+			ContainerPort: pm.GetContainerPort(),
+			HostPort:      pm.GetHostPort(),
+			HostIP:        pm.GetHostIp(),
+		})
+	}
+	if d := cfg.GetDnsConfig(); d != nil {
+		pn.DNS = &network.DNS{Servers: d.GetServers(), Searches: d.GetSearches(), Options: d.GetOptions()}
+	}
+	return pn
+}
+
+func protocolName(p runtime.Protocol) network.Protocol {
+	switch p {
+	case runtime.Protocol_UDP:
+		return network.ProtocolUDP
+	case runtime.Protocol_SCTP:
+		return network.ProtocolSCTP
+	default:
+		return network.ProtocolTCP
+	}
+}

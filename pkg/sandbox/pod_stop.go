@@ -1,0 +1,154 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+)
+
+const (
+	sigkill = 9
+	// taskExitTimeout bounds the wait for a killed task to exit.
+	taskExitTimeout = 30 * time.Second
+)
+
+// StopPod stops every container of the pod, then its sandbox task and
+// shim, and releases its network. Stopping a stopped or unknown pod
+// succeeds.
+func (m *Manager) StopPod(ctx context.Context, id string) error {
+	p, err := m.getPod(id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.opMu.Lock()
+	defer p.opMu.Unlock()
+	return m.stopPod(ctx, p)
+}
+
+func (m *Manager) stopPod(ctx context.Context, p *pod) error {
+	rec := p.snapshot()
+	for _, c := range m.podContainers(rec.ID) {
+		if err := m.StopContainer(ctx, c.snapshot().ID, 0); err != nil {
+			return fmt.Errorf("stopping container %s: %w", c.snapshot().ID, err)
+		}
+	}
+	if err := m.stopPodTask(ctx, p); err != nil {
+		return err
+	}
+	if err := m.releasePodShim(ctx, p); err != nil {
+		return err
+	}
+	if !hostNetwork(p.cfg) {
+		if err := m.network.Teardown(ctx, podNetwork(rec.ID, p.cfg, rec.NetNS)); err != nil {
+			return fmt.Errorf("tearing down the pod network: %w", err)
+		}
+	}
+	if err := m.plat.CleanupPod(ctx, rec.ID); err != nil {
+		return err
+	}
+	if rec.State == PodNotReady {
+		return nil
+	}
+	if err := m.updatePod(p, func(r *PodRecord) { r.State = PodNotReady }); err != nil {
+		return err
+	}
+	klog.FromContext(ctx).Info("Pod sandbox stopped", "podSandboxID", rec.ID)
+	m.publish(EventStopped, rec.ID, rec.ID)
+	return nil
+}
+
+// RemovePod removes the pod's containers, its task, shim and files.
+// Removing an unknown pod succeeds.
+func (m *Manager) RemovePod(ctx context.Context, id string) error {
+	p, err := m.getPod(id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.opMu.Lock()
+	defer p.opMu.Unlock()
+	for _, c := range m.podContainers(p.rec.ID) {
+		if err := m.RemoveContainer(ctx, c.snapshot().ID); err != nil {
+			return fmt.Errorf("removing container %s: %w", c.snapshot().ID, err)
+		}
+	}
+	if err := m.destroyPod(ctx, p); err != nil {
+		return err
+	}
+	klog.FromContext(ctx).Info("Pod sandbox removed", "podSandboxID", p.rec.ID)
+	m.publish(EventDeleted, p.rec.ID, p.rec.ID)
+	return nil
+}
+
+// stopPodTask kills and deletes the sandbox task, tolerating a task or
+// shim that is already gone.
+func (m *Manager) stopPodTask(ctx context.Context, p *pod) error {
+	s := p.getShim()
+	if s == nil {
+		return nil
+	}
+	id := p.rec.ID
+	if err := s.Kill(ctx, id, "", sigkill, true); err != nil && !gone(err) {
+		return fmt.Errorf("killing the sandbox task: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, taskExitTimeout)
+	defer cancel()
+	if _, err := s.Wait(wctx, id, ""); err != nil && !gone(err) {
+		return fmt.Errorf("waiting for the sandbox task: %w", err)
+	}
+	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
+		return fmt.Errorf("deleting the sandbox task: %w", err)
+	}
+	return nil
+}
+
+// releasePodShim asks the pod's shim to exit and closes the connection.
+// A shim that died is cleaned up with its delete subcommand.
+func (m *Manager) releasePodShim(ctx context.Context, p *pod) error {
+	rec := p.snapshot()
+	s := p.getShim()
+	p.setShim(nil)
+	if s == nil {
+		if rec.Shim.Address == "" {
+			return nil
+		}
+		return m.cleanupDeadShim(ctx, rec)
+	}
+	err := s.Shutdown(ctx)
+	_ = s.Close()
+	if err != nil && !gone(err) {
+		return fmt.Errorf("shutting down the shim: %w", err)
+	}
+	if err != nil {
+		return m.cleanupDeadShim(ctx, rec)
+	}
+	return m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 })
+}
+
+// cleanupDeadShim runs the shim's delete subcommand for a pod whose shim
+// is gone and forgets its address.
+func (m *Manager) cleanupDeadShim(ctx context.Context, rec PodRecord) error {
+	if _, err := m.shims.Cleanup(ctx, rec.ShimBin, m.dirs.podBundle(rec.ID), rec.ID); err != nil && !gone(err) {
+		klog.FromContext(ctx).V(2).Info("Shim cleanup reported an error", "podSandboxID", rec.ID, "err", err)
+	}
+	p, err := m.getPod(rec.ID)
+	if err != nil {
+		return nil
+	}
+	return m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 })
+}
+
+// gone reports errors that mean the thing to stop is already gone.
+func gone(err error) bool {
+	return errdefs.IsNotFound(err) || errdefs.IsUnavailable(err)
+}

@@ -1,0 +1,227 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// Recover loads pods and containers from the store and reconciles them
+// with their shims: running tasks stay running, tasks that exited while
+// wincri was down are recorded with their real exit, a shim that is gone
+// marks its containers exited and its pod NotReady, and whatever an
+// interrupted request left half done is undone. Call it once, before
+// serving requests.
+func (m *Manager) Recover(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	var pods []PodRecord
+	var ctrs []ContainerRecord
+	err := m.db.View(func(tx *store.Tx) error {
+		var err error
+		if pods, err = store.List[PodRecord](tx, bucketPods); err != nil {
+			return err
+		}
+		ctrs, err = store.List[ContainerRecord](tx, bucketContainers)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("loading state: %w", err)
+	}
+	for _, rec := range pods {
+		if err := m.loadPod(rec); err != nil {
+			return err
+		}
+	}
+	for _, rec := range ctrs {
+		if err := m.loadContainer(rec); err != nil {
+			return err
+		}
+	}
+	for _, rec := range pods {
+		p, _ := m.getPod(rec.ID)
+		m.reconnectPod(ctx, p)
+	}
+	for _, rec := range ctrs {
+		c, _ := m.getContainer(rec.ID)
+		m.reconcileContainer(ctx, c)
+	}
+	// Undo what requests interrupted by a crash left: containers first,
+	// as a half-created pod may hold some.
+	for _, rec := range ctrs {
+		if rec.State == ContainerCreating {
+			c, _ := m.getContainer(rec.ID)
+			if err := m.destroyContainer(ctx, c); err != nil {
+				logger.Error(err, "Cleaning up an interrupted container creation", "containerID", rec.ID)
+			}
+		}
+	}
+	for _, rec := range pods {
+		if rec.State == PodCreating {
+			p, _ := m.getPod(rec.ID)
+			if err := m.destroyPod(ctx, p); err != nil {
+				logger.Error(err, "Cleaning up an interrupted pod sandbox creation", "podSandboxID", rec.ID)
+			}
+		}
+	}
+	m.removeOrphans(ctx)
+	logger.Info("State recovered", "pods", len(m.ListPods(PodFilter{})), "containers", len(m.ListContainers(ContainerFilter{})))
+	return nil
+}
+
+func (m *Manager) loadPod(rec PodRecord) error {
+	cfg, err := decodePodConfig(rec.Config)
+	if err != nil {
+		return fmt.Errorf("pod sandbox %s: %w", rec.ID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pods[rec.ID] = &pod{rec: rec, cfg: cfg}
+	m.podNames[podNameKey(cfg.GetMetadata())] = rec.ID
+	return nil
+}
+
+func (m *Manager) loadContainer(rec ContainerRecord) error {
+	cfg, err := decodeContainerConfig(rec.Config)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", rec.ID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ctrs[rec.ID] = &container{rec: rec, cfg: cfg}
+	m.ctrNames[containerNameKey(rec.PodID, cfg.GetMetadata())] = rec.ID
+	return nil
+}
+
+// reconnectPod reattaches a pod to its shim; a shim that is gone is
+// cleaned up and the pod reported NotReady.
+func (m *Manager) reconnectPod(ctx context.Context, p *pod) {
+	rec := p.snapshot()
+	if rec.Shim.Address == "" {
+		return
+	}
+	logger := klog.FromContext(ctx).WithValues("podSandboxID", rec.ID)
+	s, err := m.shims.Connect(ctx, rec.Shim)
+	if err != nil {
+		logger.Info("The pod's shim is gone", "err", err)
+		m.podTaskExited(p, shimDiedExitCode, time.Now())
+		if err := m.cleanupDeadShim(ctx, rec); err != nil {
+			logger.Error(err, "Cleaning up the pod's dead shim")
+		}
+		return
+	}
+	p.setShim(s)
+	m.watchShim(p, s)
+	if rec.State != PodReady {
+		return
+	}
+	st, err := s.State(ctx, rec.ID, "")
+	switch {
+	case err != nil && gone(err):
+		m.podTaskExited(p, shimDiedExitCode, time.Now())
+	case err != nil:
+		logger.Error(err, "Reading the sandbox task state")
+	case st.Status == shim.StatusStopped:
+		m.podTaskExited(p, int32(st.ExitStatus), st.ExitedAt)
+	}
+}
+
+// reconcileContainer matches a running container's record with its task.
+func (m *Manager) reconcileContainer(ctx context.Context, c *container) {
+	rec := c.snapshot()
+	if rec.State != ContainerRunning {
+		return
+	}
+	c.mu.Lock()
+	c.exited = make(chan struct{})
+	c.mu.Unlock()
+	var s shim.Shim
+	if p, err := m.getPod(rec.PodID); err == nil {
+		s = p.getShim()
+	}
+	if s == nil {
+		m.containerExited(c, shimDiedExitCode, time.Now(), ReasonShimDied, "the container's shim process was gone when wincri restarted")
+		return
+	}
+	st, err := s.State(ctx, rec.ID, "")
+	switch {
+	case err != nil && gone(err):
+		m.containerExited(c, shimDiedExitCode, time.Now(), ReasonError, "the container's task was gone when wincri restarted")
+	case err != nil:
+		klog.FromContext(ctx).Error(err, "Reading a container's task state", "containerID", rec.ID)
+	case st.Status == shim.StatusStopped:
+		m.containerExited(c, int32(st.ExitStatus), st.ExitedAt, "", "")
+	}
+}
+
+// removeOrphans deletes bundles, writable layers and network namespaces
+// that no record owns: what a crash between a side effect and its record
+// left behind.
+func (m *Manager) removeOrphans(ctx context.Context) {
+	logger := klog.FromContext(ctx)
+	m.mu.RLock()
+	pods := make(map[string]bool, len(m.pods))
+	for id := range m.pods {
+		pods[id] = true
+	}
+	ctrs := make(map[string]bool, len(m.ctrs))
+	for id := range m.ctrs {
+		ctrs[id] = true
+	}
+	m.mu.RUnlock()
+	for _, id := range listDir(m.dirs.containerBundle("")) {
+		if !ctrs[id] {
+			logger.Info("Removing an orphaned container", "containerID", id)
+			if err := m.plat.CleanupContainer(ctx, id); err != nil {
+				logger.Error(err, "Removing an orphaned container layer", "containerID", id)
+			}
+			_ = os.RemoveAll(m.dirs.containerBundle(id))
+		}
+	}
+	for _, id := range listDir(m.dirs.containerLayer("")) {
+		if !ctrs[id] {
+			if err := m.plat.CleanupContainer(ctx, id); err != nil {
+				logger.Error(err, "Removing an orphaned container layer", "containerID", id)
+			}
+		}
+	}
+	for _, id := range listDir(m.dirs.podBundle("")) {
+		if !pods[id] {
+			logger.Info("Removing an orphaned pod bundle", "podSandboxID", id)
+			if err := m.plat.CleanupPod(ctx, id); err != nil {
+				logger.Error(err, "Cleaning up an orphaned pod", "podSandboxID", id)
+			}
+			_ = os.RemoveAll(m.dirs.podBundle(id))
+		}
+	}
+	nss, err := m.network.ListNamespaces()
+	if err != nil {
+		logger.Error(err, "Listing network namespaces")
+		return
+	}
+	for _, id := range nss {
+		if !pods[id] {
+			logger.Info("Removing an orphaned network namespace", "podSandboxID", id)
+			if err := m.network.RemoveNamespace(ctx, id); err != nil {
+				logger.Error(err, "Removing an orphaned network namespace", "podSandboxID", id)
+			}
+		}
+	}
+}
+
+func listDir(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
