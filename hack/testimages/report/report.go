@@ -74,15 +74,22 @@ func parse(r io.Reader) ([]suiteReport, error) {
 }
 
 // linuxOnly tells whether a spec belongs to one of critest's Linux-only
-// suites: those are defined in pkg/validate's *_linux.go files, so the file
-// of the spec's outermost container says it.
+// suites: those are defined in pkg/validate's *_linux.go files. The outermost
+// container of every spec is framework.KubeDescribe's, so any container or
+// the leaf itself being in such a file says it.
 func (sr specReport) linuxOnly() bool {
-	file := sr.LeafNodeLocation.FileName
-	if len(sr.ContainerHierarchyLocations) > 0 {
-		file = sr.ContainerHierarchyLocations[0].FileName
+	if isLinuxFile(sr.LeafNodeLocation.FileName) {
+		return true
 	}
-	return strings.HasSuffix(filepath.Base(file), "_linux.go")
+	for _, loc := range sr.ContainerHierarchyLocations {
+		if isLinuxFile(loc.FileName) {
+			return true
+		}
+	}
+	return false
 }
+
+func isLinuxFile(name string) bool { return strings.HasSuffix(filepath.Base(name), "_linux.go") }
 
 func (sr specReport) title() string {
 	parts := append(append([]string{}, sr.ContainerHierarchyTexts...), sr.LeafNodeText)
@@ -92,13 +99,22 @@ func (sr specReport) title() string {
 	return fmt.Sprintf("%s (%s:%d)", strings.Join(nonEmpty(parts), " "), filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber)
 }
 
-// reason is the first line of the failure message, kept short: the whole
-// story is in the JUnit and JSON reports.
+// reason is the telling line of the failure message, kept short: the whole
+// story is in the JUnit and JSON reports. Gomega's "Unexpected error:"
+// header and its type line are skipped for the error text that follows.
 func (sr specReport) reason() string {
 	if sr.Failure == nil {
 		return ""
 	}
-	msg, _, _ := strings.Cut(strings.TrimSpace(sr.Failure.Message), "\n")
+	var msg string
+	for _, line := range strings.Split(sr.Failure.Message, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line == "Unexpected error:" || strings.HasPrefix(line, "<") {
+			continue
+		}
+		msg = line
+		break
+	}
 	if len(msg) > 200 {
 		msg = msg[:200] + "..."
 	}

@@ -9,11 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const validate = "/tmp/critest-src/pkg/validate/"
+const (
+	validate  = "/tmp/critest-src/pkg/validate/"
+	framework = "/tmp/critest-src/pkg/framework/framework.go"
+)
 
-// spec writes one SpecReport as ginkgo does.
+// spec writes one SpecReport as ginkgo does for critest: the outermost
+// container is framework.KubeDescribe's, in pkg/framework.
 func spec(nodeType, containerFile, leaf, state string) string {
-	containers := `"ContainerHierarchyTexts":["[sig-node] Suite"],"ContainerHierarchyLocations":[{"FileName":"` + validate + containerFile + `","LineNumber":10}],`
+	containers := `"ContainerHierarchyTexts":["[sig-node] Suite"],"ContainerHierarchyLocations":[{"FileName":"` + framework + `","LineNumber":3},{"FileName":"` + validate + containerFile + `","LineNumber":10}],`
 	if containerFile == "" {
 		containers = ""
 	}
@@ -82,6 +86,13 @@ func TestSummarize(t *testing.T) {
 			json:           report(`{"ContainerHierarchyTexts":["[sig-node] Pod"],"LeafNodeType":"It","LeafNodeLocation":{"FileName":"` + validate + `pod.go","LineNumber":7},"LeafNodeText":"run","State":"failed","Failure":{"Message":"rpc error: Unimplemented\nmore detail"}}`),
 			required:       counts{failed: 1},
 			failedRequired: []string{"[sig-node] Pod run (pod.go:7): rpc error: Unimplemented"},
+			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
+		},
+		{
+			name: "gomega's error header is skipped",
+			json: report(`{"LeafNodeType":"It","LeafNodeLocation":{"FileName":"` + validate + `pod.go","LineNumber":7},"LeafNodeText":"run","State":"failed","Failure":{"Message":"Unexpected error:\n    <*fmt.wrapError | 0xc0>: \n    validate service connection: Unimplemented\n    {"}}`),
+			required:       counts{failed: 1},
+			failedRequired: []string{"run (pod.go:7): validate service connection: Unimplemented"},
 			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
 		},
 		{
