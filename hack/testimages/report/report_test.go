@@ -89,8 +89,8 @@ func TestSummarize(t *testing.T) {
 			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
 		},
 		{
-			name: "gomega's error header is skipped",
-			json: report(`{"LeafNodeType":"It","LeafNodeLocation":{"FileName":"` + validate + `pod.go","LineNumber":7},"LeafNodeText":"run","State":"failed","Failure":{"Message":"Unexpected error:\n    <*fmt.wrapError | 0xc0>: \n    validate service connection: Unimplemented\n    {"}}`),
+			name:           "gomega's error header is skipped",
+			json:           report(`{"LeafNodeType":"It","LeafNodeLocation":{"FileName":"` + validate + `pod.go","LineNumber":7},"LeafNodeText":"run","State":"failed","Failure":{"Message":"Unexpected error:\n    <*fmt.wrapError | 0xc0>: \n    validate service connection: Unimplemented\n    {"}}`),
 			required:       counts{failed: 1},
 			failedRequired: []string{"run (pod.go:7): validate service connection: Unimplemented"},
 			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
