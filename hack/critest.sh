@@ -75,7 +75,13 @@ bridge_existed=false
 ip link show "$BRIDGE" >/dev/null 2>&1 && bridge_existed=true
 ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo 1)
 
-crictl_() { crictl --runtime-endpoint "$ENDPOINT" --image-endpoint "$ENDPOINT" --timeout 30s "$@"; }
+# crictl with its own configuration: it must not read the machine's.
+cat >"$WORK/crictl.yaml" <<CRICTL
+runtime-endpoint: $ENDPOINT
+image-endpoint: $ENDPOINT
+timeout: 30
+CRICTL
+crictl_() { crictl --config "$WORK/crictl.yaml" "$@"; }
 
 cleaned=false
 cleanup() {
@@ -87,7 +93,7 @@ cleanup() {
 		mapfile -t ids < <(crictl_ pods -q 2>/dev/null || true)
 		if ((${#ids[@]})); then
 			say "removing ${#ids[@]} pod(s) left by the run"
-			timeout 180 crictl --runtime-endpoint "$ENDPOINT" --timeout 60s rmp -fa >>"$ARTIFACTS/cleanup.log" 2>&1 || true
+			timeout 180 crictl --config "$WORK/crictl.yaml" --timeout 60s rmp -fa >>"$ARTIFACTS/cleanup.log" 2>&1 || true
 		fi
 		stop_pid "$WINCRI_PID" 30
 	fi
