@@ -1,3 +1,7 @@
+//go:build !windows
+
+// The registry integration tests unpack overlay layers, which is the
+// Linux path; Windows layer import needs Windows layer archives.
 package image
 
 import (
