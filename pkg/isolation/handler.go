@@ -2,11 +2,9 @@ package isolation
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"strings"
 
-	runhcsoptions "github.com/Microsoft/hcsshim/cmd/containerd-shim-runhcs-v1/options"
 	runcoptions "github.com/containerd/containerd/api/types/runc/options"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/typeurl/v2"
@@ -92,6 +90,12 @@ func ResolveOn(cfg *config.Config, handler string, host Host) (Handler, error) {
 		if err := checkHyperV(name, host); err != nil {
 			return Handler{}, err
 		}
+		if rt.UVMMemoryMB < 0 || rt.UVMMemoryMB > maxUVMMemoryMB {
+			return Handler{}, fmt.Errorf("runtimes.%s.uvm_memory_mb: %d is outside 0-%d: %w", name, rt.UVMMemoryMB, maxUVMMemoryMB, errdefs.ErrInvalidArgument)
+		}
+		if rt.UVMProcessors < 0 || int64(rt.UVMProcessors) > maxUVMProcessors {
+			return Handler{}, fmt.Errorf("runtimes.%s.uvm_processors: %d is outside 0-%d: %w", name, rt.UVMProcessors, maxUVMProcessors, errdefs.ErrInvalidArgument)
+		}
 	default:
 		return Handler{}, fmt.Errorf("runtime handler %q: unknown isolation %q: %w", name, rt.Isolation, errdefs.ErrInvalidArgument)
 	}
@@ -133,23 +137,6 @@ func shimOptions(h Handler) (typeurl.Any, error) {
 	}
 }
 
-// RunhcsOptions returns the containerd-shim-runhcs-v1 options for h. The
-// configured UVM size is also sent here so that tasks created without
-// the sizing annotations (containers of the pod) see the same defaults.
-func RunhcsOptions(h Handler) *runhcsoptions.Options {
-	opts := &runhcsoptions.Options{SandboxIsolation: runhcsoptions.Options_PROCESS}
-	if h.HyperV() {
-		opts.SandboxIsolation = runhcsoptions.Options_HYPERVISOR
-		if h.UVMMemoryMB > 0 && h.UVMMemoryMB <= math.MaxInt32 {
-			opts.VmMemorySizeInMb = int32(h.UVMMemoryMB)
-		}
-		if h.UVMProcessors > 0 {
-			opts.VmProcessorCount = h.UVMProcessors
-		}
-	}
-	return opts
-}
-
 // ProbeHost describes this machine: its OS and, on Windows, whether it can
 // run Hyper-V isolated pods.
 func ProbeHost() Host {
@@ -159,20 +146,18 @@ func ProbeHost() Host {
 	return hostFromServices(serviceInstalled)
 }
 
-// Services whose presence tells that Windows can run Hyper-V isolated
-// containers: the Hyper-V role installs vmms, the Containers feature
-// installs vmcompute (the HCS itself).
-var hyperVServices = []struct{ name, what string }{
-	{"vmms", "the Hyper-V Virtual Machine Management service (vmms) is not installed; enable the Hyper-V role"},
-	{"vmcompute", "the Host Compute Service (vmcompute) is not installed; enable the Containers feature"},
-}
-
 // hostFromServices decides Hyper-V availability from which services are
 // installed; installed is the Windows service probe.
 func hostFromServices(installed func(name string) (bool, error)) Host {
+	// The Hyper-V role installs vmms, the Containers feature installs
+	// vmcompute (the HCS itself); Hyper-V isolation needs both.
+	services := []struct{ name, what string }{
+		{"vmms", "the Hyper-V Virtual Machine Management service (vmms) is not installed; enable the Hyper-V role"},
+		{"vmcompute", "the Host Compute Service (vmcompute) is not installed; enable the Containers feature"},
+	}
 	host := Host{OS: OSWindows, HyperV: true}
 	var missing []string
-	for _, svc := range hyperVServices {
+	for _, svc := range services {
 		ok, err := installed(svc.name)
 		switch {
 		case err != nil:

@@ -102,6 +102,24 @@ func TestResolveErrors(t *testing.T) {
 			sentinel: errdefs.ErrFailedPrecondition, contains: []string{"Hyper-V isolation needs a Windows host with the Hyper-V role", "not installed"},
 		},
 		{
+			name: "absurd configured UVM memory", handler: "hyperv", host: windowsHyperVHost,
+			cfg: func() *config.Config {
+				c := windowsTestConfig()
+				c.Runtimes["hyperv"] = config.Runtime{Shim: "runhcs", Isolation: config.IsolationHyperV, UVMMemoryMB: 1 << 40}
+				return c
+			}(),
+			sentinel: errdefs.ErrInvalidArgument, contains: []string{"runtimes.hyperv.uvm_memory_mb"},
+		},
+		{
+			name: "absurd configured UVM processors", handler: "hyperv", host: windowsHyperVHost,
+			cfg: func() *config.Config {
+				c := windowsTestConfig()
+				c.Runtimes["hyperv"] = config.Runtime{Shim: "runhcs", Isolation: config.IsolationHyperV, UVMProcessors: 100000}
+				return c
+			}(),
+			sentinel: errdefs.ErrInvalidArgument, contains: []string{"runtimes.hyperv.uvm_processors"},
+		},
+		{
 			name: "no config", cfg: nil, handler: "process", host: linuxTestHost,
 			sentinel: errdefs.ErrInvalidArgument,
 		},

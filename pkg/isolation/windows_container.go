@@ -103,6 +103,10 @@ func BuildWindowsContainer(in WindowsContainer) (WindowsTask, error) {
 	}
 	if hostProcess {
 		spec.Annotations[annotations.HostProcessContainer] = "true"
+		// The image's users (ContainerUser, ContainerAdministrator) exist
+		// only inside a container: a host process runs as the CRI user or
+		// the shim's default.
+		spec.Process.User.Username = sc.GetRunAsUsername()
 		spec.Hostname = ""
 	} else {
 		spec.Windows.Network = &specs.WindowsNetwork{NetworkNamespace: in.NetworkNamespace}

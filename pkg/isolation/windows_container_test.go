@@ -260,3 +260,17 @@ func TestBuildWindowsContainerInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestHostProcessIgnoresImageUser(t *testing.T) {
+	c := kubeletContainer(true)
+	c.Linux.SecurityContext.NamespaceOptions.Network = runtimeapi.NamespaceMode_NODE
+	c.Mounts = nil
+	task, err := BuildWindowsContainer(WindowsContainer{ID: testContainerID, SandboxID: testPodID, Config: c, Image: iisImage,
+		Pod: kubeletPod(true, nil), Handler: winProcessHandler, Layers: appLayers})
+	require.NoError(t, err)
+	assert.Empty(t, task.Spec.Process.User.Username, "ContainerAdministrator does not exist on the host")
+
+	sandbox, err := BuildWindowsSandbox(WindowsSandbox{ID: testPodID, Config: kubeletPod(true, nil), Handler: winProcessHandler, Image: pauseImage, Layers: pauseLayers})
+	require.NoError(t, err)
+	assert.Empty(t, sandbox.Spec.Process.User.Username)
+}

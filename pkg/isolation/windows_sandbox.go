@@ -88,6 +88,10 @@ func BuildWindowsSandbox(in WindowsSandbox) (WindowsTask, error) {
 	}
 	if hostProcess {
 		spec.Annotations[annotations.HostProcessContainer] = "true"
+		// The image's users (ContainerUser, ContainerAdministrator) exist
+		// only inside a container: a host process runs as the CRI user or
+		// the shim's default.
+		spec.Process.User.Username = sc.GetRunAsUsername()
 		// A HostProcess container shares the host's name.
 		spec.Hostname = ""
 	} else {
