@@ -82,6 +82,18 @@ func allocatedIPs(t testing.TB, dir string) []string {
 	return ips
 }
 
+// readFrom dials addr and reads until the server closes.
+func readFrom(addr string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
 func iptablesSave(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command("iptables-save").Output()
@@ -94,7 +106,7 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 	suffix, octet := uniqueSuffix(t)
 	bridge := "wincri-t" + suffix
 	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 250, octet, 0}), 24)
-	newHostGuard(t, bridge)
+	newHostGuard(t, []string{"wincri-test"}, bridge)
 
 	stateDir := t.TempDir()
 	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
@@ -139,25 +151,30 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 	}))
 	defer l.Close()
 	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "hello from pod1")
+			_ = c.Close()
 		}
-		defer c.Close()
-		_, _ = io.WriteString(c, "hello from pod1")
 	}()
-	var got []byte
+	var got string
 	require.NoError(t, ns2.Do(func(ns.NetNS) error {
-		c, err := net.DialTimeout("tcp", server, 10*time.Second)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		got, err = io.ReadAll(c)
+		var err error
+		got, err = readFrom(server)
 		return err
 	}))
-	assert.Equal(t, "hello from pod1", string(got))
+	assert.Equal(t, "hello from pod1", got)
+
+	// The host port reaches pod 1 too: portmap got the mapping. The
+	// bridge's address is a local one, so the host's own connection
+	// passes portmap's DNAT in OUTPUT.
+	hostPort := netip.AddrPortFrom(subnet.Addr().Next(), uint16(pod1.PortMappings[0].HostPort)).String()
+	got, err = readFrom(hostPort)
+	require.NoError(t, err)
+	assert.Equal(t, "hello from pod1", got)
 
 	// The namespace's loopback is up.
 	require.NoError(t, ns2.Do(func(ns.NetNS) error {
@@ -204,7 +221,7 @@ func TestIntegrationConcurrentPods(t *testing.T) {
 	requireCNI(t)
 	suffix, octet := uniqueSuffix(t)
 	bridge := "wincri-c" + suffix
-	newHostGuard(t, bridge)
+	newHostGuard(t, []string{"wincri-conc"}, bridge)
 	stateDir := t.TempDir()
 	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 253, octet, 0}), 24)
 	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
@@ -258,7 +275,7 @@ func TestIntegrationFailedAddLeavesNothing(t *testing.T) {
 	requireCNI(t)
 	suffix, octet := uniqueSuffix(t)
 	bridge := "wincri-f" + suffix
-	newHostGuard(t, bridge)
+	newHostGuard(t, []string{"wincri-fail"}, bridge)
 
 	binDir, confDir, stateDir := t.TempDir(), t.TempDir(), t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(binDir, "wincri-fail"), []byte(failPlugin), 0o755))
@@ -294,7 +311,7 @@ func BenchmarkIntegrationSetupTeardown(b *testing.B) {
 	requireCNI(b)
 	suffix, octet := uniqueSuffix(b)
 	bridge := "wincri-b" + suffix
-	newHostGuard(b, bridge)
+	newHostGuard(b, []string{"wincri-bench"}, bridge)
 	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: b.TempDir()}, b.TempDir(),
 		WithDefaultNetwork(DefaultNetwork{Name: "wincri-bench", Bridge: bridge, Subnet: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 252, octet, 0}), 24)}))
 	require.NoError(b, err)
