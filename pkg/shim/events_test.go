@@ -27,7 +27,7 @@ var (
 	sentAt   = exitedAt.Add(time.Millisecond)
 )
 
-func envelope(t *testing.T, topic string, ev proto.Message) *types.Envelope {
+func envelope(t testing.TB, topic string, ev proto.Message) *types.Envelope {
 	t.Helper()
 	a, err := typeurl.MarshalAnyToProto(ev)
 	require.NoError(t, err)

@@ -128,7 +128,7 @@ func (fakeTaskV3) State(_ context.Context, r *taskv3.StateRequest) (*taskv3.Stat
 
 // serveFake serves a task service on a unix socket and returns its
 // address; stop closes the server and drops its connections.
-func serveFake(t *testing.T, register func(*ttrpc.Server)) (addr string, stop func()) {
+func serveFake(t testing.TB, register func(*ttrpc.Server)) (addr string, stop func()) {
 	t.Helper()
 	sock := filepath.Join(shortDir(t), "shim.sock")
 	l, err := net.Listen("unix", sock)

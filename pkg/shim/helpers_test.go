@@ -10,7 +10,7 @@ import (
 // shortDir returns a directory with a short path: socket paths under it
 // must fit in 107 bytes, which t.TempDir() (named after the test) does
 // not guarantee.
-func shortDir(t *testing.T) string {
+func shortDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "wsh")
 	require.NoError(t, err)

@@ -30,7 +30,7 @@ const runcShim = "containerd-shim-runc-v2"
 
 // runcEnv checks the prerequisites of a test that drives the real runc
 // shim and returns the shim's path and a busybox to build rootfs from.
-func runcEnv(t *testing.T) (shimBin, busybox string) {
+func runcEnv(t testing.TB) (shimBin, busybox string) {
 	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.RequireBinary(t, "runc")
@@ -54,7 +54,7 @@ func runcEnv(t *testing.T) (shimBin, busybox string) {
 // shortTempDir returns a directory with a short path: runc-v2's socket
 // paths under it must stay within 107 bytes, which t.TempDir() (named
 // after the test) does not guarantee.
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "wsh")
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func shortTempDir(t *testing.T) string {
 
 // writeBundle creates <root>/<id> with a busybox rootfs and a minimal
 // config.json running args.
-func writeBundle(t *testing.T, root, busybox, id string, annotations map[string]string, args ...string) string {
+func writeBundle(t testing.TB, root, busybox, id string, annotations map[string]string, args ...string) string {
 	t.Helper()
 	bundle := filepath.Join(root, id)
 	bin := filepath.Join(bundle, "rootfs", "bin")
@@ -159,7 +159,7 @@ func readUntil(t *testing.T, f *os.File, want string) string {
 	return got.String()
 }
 
-func newDriver(t *testing.T, ns string, events *eventLog) (*shim.Driver, string) {
+func newDriver(t testing.TB, ns string, events *eventLog) (*shim.Driver, string) {
 	t.Helper()
 	state := shortTempDir(t)
 	d, err := shim.NewManager(shim.ManagerOpts{
@@ -186,7 +186,7 @@ func cleanupTask(t *testing.T, d *shim.Driver, shimBin, bundle, id string) {
 
 // killShimOnCleanup kills a shim a failed test left running. It checks
 // the process is still that shim, since its pid may have been reused.
-func killShimOnCleanup(t *testing.T, pid int) {
+func killShimOnCleanup(t testing.TB, pid int) {
 	t.Cleanup(func() {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 		if err == nil && strings.Contains(string(cmdline), runcShim) {
@@ -364,4 +364,33 @@ func TestRuncShimDeathAndCleanup(t *testing.T) {
 		return syscall.Kill(int(taskPid), 0) != nil
 	}, 10*time.Second, 50*time.Millisecond)
 	assert.NoDirExists(t, filepath.Join("/run/containerd/runc", "wincri-test-death", podID))
+}
+
+// BenchmarkRuncShimLaunch measures launching a pod's runc shim (start
+// subcommand, connect, Connect call) and shutting it down again, without
+// a task: the fixed cost the shim adds to every RunPodSandbox.
+func BenchmarkRuncShimLaunch(b *testing.B) {
+	shimBin, busybox := runcEnv(b)
+	_, ctx := ktesting.NewTestContext(b)
+	d, root := newDriver(b, "wincri-bench", &eventLog{})
+	bundle := writeBundle(b, root, busybox, "pod1", map[string]string{
+		shim.AnnotationContainerType: shim.ContainerTypeSandbox,
+		shim.AnnotationSandboxID:     "pod1",
+	}, "/bin/busybox", "sleep", "1000")
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := d.Launch(ctx, shim.LaunchOpts{ID: "pod1", PodID: "pod1", Binary: shimBin, Bundle: bundle})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-s.Done():
+		case <-time.After(10 * time.Second):
+			b.Fatal("shim did not exit")
+		}
+		_ = s.Close()
+	}
 }

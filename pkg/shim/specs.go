@@ -17,16 +17,25 @@ var specTypeURL = fmt.Sprintf("types.containerd.io/opencontainers/runtime-spec/%
 
 // ProcessSpec marshals an exec's OCI process for ExecOpts.Spec.
 func ProcessSpec(p *specs.Process) (typeurl.Any, error) {
+	if p == nil {
+		return nil, fmt.Errorf("no process spec: %w", errdefs.ErrInvalidArgument)
+	}
 	return specAny("Process", p)
 }
 
 // LinuxResources marshals resources for Shim.Update of a runc task.
 func LinuxResources(r *specs.LinuxResources) (typeurl.Any, error) {
+	if r == nil {
+		return nil, fmt.Errorf("no linux resources: %w", errdefs.ErrInvalidArgument)
+	}
 	return specAny("LinuxResources", r)
 }
 
 // WindowsResources marshals resources for Shim.Update of a runhcs task.
 func WindowsResources(r *specs.WindowsResources) (typeurl.Any, error) {
+	if r == nil {
+		return nil, fmt.Errorf("no windows resources: %w", errdefs.ErrInvalidArgument)
+	}
 	return specAny("WindowsResources", r)
 }
 
