@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	apievents "github.com/containerd/containerd/api/events"
-	eventsapi "github.com/containerd/containerd/api/services/ttrpc/events/v1"
 	taskv2 "github.com/containerd/containerd/api/runtime/task/v2"
+	eventsapi "github.com/containerd/containerd/api/services/ttrpc/events/v1"
 	"github.com/containerd/ttrpc"
 	"github.com/stretchr/testify/require"
 )

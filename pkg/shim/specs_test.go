@@ -24,8 +24,10 @@ func TestSpecAnys(t *testing.T) {
 			wantURL: "types.containerd.io/opencontainers/runtime-spec/1/Process",
 		},
 		{
-			name:    "linux resources",
-			marshal: func() (any, error) { return LinuxResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}) },
+			name: "linux resources",
+			marshal: func() (any, error) {
+				return LinuxResources(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}})
+			},
 			wantURL: "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources",
 		},
 		{
