@@ -5,6 +5,7 @@ package image
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -351,4 +352,35 @@ func httptestClosedAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+func TestParallelDownloadsAreBounded(t *testing.T) {
+	testutil.RequireRoot(t)
+	reg := startRegistry(t)
+	var layers []v1.Layer
+	for i := range 6 {
+		layers = append(layers, layerOf(t, file{name: fmt.Sprintf("f%d", i), body: strings.Repeat("x", i+1)}))
+	}
+	ref := reg.push(t, "bounded/app:1", imageOf(t, "linux", "amd64", "", layers...))
+	var mu sync.Mutex
+	active, peak := 0, 0
+	reg.wrap = func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if !strings.Contains(r.URL.Path, "/blobs/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		mu.Lock()
+		active++
+		peak = max(peak, active)
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		next.ServeHTTP(w, r)
+		mu.Lock()
+		active--
+		mu.Unlock()
+	}
+	s := newTestService(t, linuxHost(), func(c *config.Image) { c.MaxConcurrentDownloads = 2 })
+	_, err := s.Pull(context.Background(), ref, PullOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, peak, "layer downloads run in parallel up to the limit")
 }

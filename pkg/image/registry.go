@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -35,8 +36,11 @@ type Auth struct {
 	ServerAddress string
 }
 
-// String keeps credentials out of any %v.
-func (a *Auth) String() string { return "<redacted>" }
+// String keeps credentials out of any %v or %s.
+func (a Auth) String() string { return "<redacted>" }
+
+// GoString keeps credentials out of %#v.
+func (a Auth) GoString() string { return "image.Auth{<redacted>}" }
 
 func (a *Auth) empty() bool {
 	return a == nil || a.Username == "" && a.Password == "" && a.Auth == "" && a.IdentityToken == "" && a.RegistryToken == ""
@@ -79,15 +83,27 @@ type registry struct {
 	insecure  []string
 	mirrors   map[string][]endpoint
 	transport http.RoundTripper
-	backoff   remote.Backoff
+	// skipVerify is transport without certificate checks, for the
+	// configured insecure registries that do speak TLS.
+	skipVerify http.RoundTripper
+	backoff    remote.Backoff
 }
 
 func newRegistry(cfg config.Image, rt http.RoundTripper) (*registry, error) {
 	r := &registry{
-		insecure:  cfg.InsecureRegistries,
-		mirrors:   map[string][]endpoint{},
-		transport: rt,
-		backoff:   remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 3},
+		insecure:   cfg.InsecureRegistries,
+		mirrors:    map[string][]endpoint{},
+		transport:  rt,
+		skipVerify: rt,
+		backoff:    remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 3},
+	}
+	if t, ok := rt.(*http.Transport); ok {
+		t = t.Clone()
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+		r.skipVerify = t
 	}
 	for host, urls := range cfg.Mirrors {
 		for _, raw := range urls {
@@ -164,9 +180,11 @@ func (r *registry) options(ctx context.Context, e endpoint, auth *Auth) []remote
 	if !e.mirror || auth != nil && hostOf(auth.ServerAddress) == e.host {
 		authn = auth.authenticator()
 	}
-	rt := r.transport
+	// An insecure registry may use plain HTTP or TLS with a certificate
+	// nobody can verify, as containerd and cri-o treat them.
+	rt := r.skipVerify
 	if !e.plainHTTP {
-		rt = tlsOnly{rt}
+		rt = tlsOnly{r.transport}
 	}
 	return []remote.Option{
 		remote.WithContext(ctx),

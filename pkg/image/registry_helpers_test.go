@@ -2,6 +2,7 @@
 
 // The registry integration tests unpack overlay layers, which is the
 // Linux path; Windows layer import needs Windows layer archives.
+
 package image
 
 import (

@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/go-logr/logr/funcr"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/klog/v2"
@@ -146,6 +147,32 @@ func TestRegistryEndpoints(t *testing.T) {
 	for _, bad := range []string{"ftp://m.example.test", "https://m.example.test/prefix", "http://"} {
 		_, err := newRegistry(config.Image{Mirrors: map[string][]string{"docker.io": {bad}}}, http.DefaultTransport)
 		assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, bad)
+	}
+}
+
+func TestAuthenticatorFields(t *testing.T) {
+	tests := []struct {
+		name string
+		auth *Auth
+		want authn.AuthConfig
+	}{
+		{"none", nil, authn.AuthConfig{}},
+		{"empty", &Auth{ServerAddress: "r.example.test"}, authn.AuthConfig{}},
+		{"basic", &Auth{Username: "u", Password: "p"}, authn.AuthConfig{Username: "u", Password: "p"}},
+		{"auth", &Auth{Auth: "dTpw"}, authn.AuthConfig{Auth: "dTpw"}},
+		{"identity token", &Auth{IdentityToken: "refresh"}, authn.AuthConfig{IdentityToken: "refresh"}},
+		{"registry token", &Auth{RegistryToken: "bearer"}, authn.AuthConfig{RegistryToken: "bearer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.auth.authenticator().Authorization()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, *got)
+		})
+	}
+	a := Auth{Password: testPassword}
+	for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%v %+v %#v %s", &a, a, a, a)} {
+		assert.NotContains(t, s, testPassword)
 	}
 }
 

@@ -118,7 +118,39 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if _, err := s.layers.collect(ctx, s.store); err != nil {
 		return nil, err
 	}
+	if err := s.removeUnpackedBlobs(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// removeUnpackedBlobs deletes layer archives whose layer is unpacked: a
+// crash came between recording the layer and deleting its archive. The
+// other complete archives stay, so that the retried pull resumes.
+func (s *Service) removeUnpackedBlobs() error {
+	blobs, err := s.content.List()
+	if err != nil || len(blobs) == 0 {
+		return err
+	}
+	unpacked := map[string]bool{}
+	err = s.store.View(func(tx *store.Tx) error {
+		recs, err := store.List[layerRecord](tx, bucketLayers)
+		for _, r := range recs {
+			unpacked[r.Blob] = true
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range blobs {
+		if unpacked[b.String()] {
+			if err := s.content.Delete(b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SetInUse sets the check Remove consults; the sandbox service, which is
