@@ -130,7 +130,8 @@ give_up() {
 
 say "building wincri and the test image server"
 {
-	CGO_ENABLED=0 go build -o "$BIN/wincri" ./cmd/wincri &&
+	# Every command: wincri finds its helpers (wincri-logger) beside it.
+	CGO_ENABLED=0 go build -o "$BIN/" ./cmd/... &&
 		go build -o "$BIN/testimages" ./hack/testimages &&
 		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN/nonewprivs" ./hack/testimages/nonewprivs &&
 		go build -o "$BIN/report" ./hack/testimages/report
