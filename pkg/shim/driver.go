@@ -97,7 +97,7 @@ func NewManager(opts ManagerOpts) (*Driver, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(socketDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create shim socket dir: %w", err)
+		return nil, fmt.Errorf("create shim socket dir: %w: %w", errdefs.ErrFailedPrecondition, err)
 	}
 	d := &Driver{
 		opts:      opts,
@@ -111,7 +111,7 @@ func NewManager(opts ManagerOpts) (*Driver, error) {
 	}
 	l, err := listenEvents(d.eventsAdr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errdefs.ErrFailedPrecondition, err)
 	}
 	if d.events, err = newEventServer(d.logger, l, opts.OnEvent); err != nil {
 		l.Close()

@@ -3,7 +3,10 @@ package shim
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"time"
 
@@ -40,6 +43,9 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shim binary %q: %w: %w", opts.Binary, errdefs.ErrFailedPrecondition, err)
 	}
+	if err := checkBundle(opts.Bundle); err != nil {
+		return nil, err
+	}
 	shimID := opts.PodID
 	if shimID == "" {
 		shimID = opts.ID
@@ -50,7 +56,7 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	// runc-v2 opens it for writing first thing and blocks until then.
 	logStream, err := openShimLog(d.opts.Namespace, shimID, opts.Bundle)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("shim log of %s: %w: %w", opts.ID, errdefs.ErrFailedPrecondition, err)
 	}
 	addr, err := d.start(ctx, bin, opts)
 	if err != nil {
@@ -105,6 +111,10 @@ func (d *Driver) Cleanup(ctx context.Context, binary, bundle, id string) (ExitSt
 	bin, err := exec.LookPath(binary)
 	if err != nil {
 		return ExitStatus{}, fmt.Errorf("shim binary %q: %w: %w", binary, errdefs.ErrFailedPrecondition, err)
+	}
+	// Without its bundle the shim finds nothing to clean up.
+	if err := checkBundle(bundle); err != nil {
+		return ExitStatus{}, err
 	}
 	cmd := d.command(ctx, bin, id, bundle, "delete")
 	if deleteInBundle {
@@ -162,6 +172,20 @@ func (d *Driver) helperError(ctx context.Context, action, id string, stderr *byt
 		msg = msg[:4096]
 	}
 	return fmt.Errorf("shim %s for %s failed: %s: %w: %w", action, id, msg, errdefs.ErrUnavailable, err)
+}
+
+func checkBundle(bundle string) error {
+	fi, err := os.Stat(bundle)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("bundle %s: %w", bundle, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w: %w", bundle, errdefs.ErrFailedPrecondition, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("bundle %s is not a directory: %w", bundle, errdefs.ErrInvalidArgument)
+	}
+	return nil
 }
 
 func (d *Driver) isClosed() bool {

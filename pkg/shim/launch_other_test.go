@@ -150,6 +150,8 @@ func TestLaunchFailures(t *testing.T) {
 	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	_, err = d.Launch(ctx, LaunchOpts{ID: "pod1", Binary: "containerd-shim-none-v9", Bundle: bundle})
 	assert.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
+	_, err = d.Launch(ctx, LaunchOpts{ID: "pod1", Binary: fs.bin, Bundle: filepath.Join(bundle, "missing")})
+	assert.ErrorIs(t, err, errdefs.ErrNotFound)
 
 	fs.reply(t, "start", []byte("panic: oops\ngoroutine 1 [running]"))
 	_, err = d.Launch(ctx, LaunchOpts{ID: "pod1", Binary: fs.bin, Bundle: bundle})
@@ -183,4 +185,6 @@ func TestCleanupInvocation(t *testing.T) {
 	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	_, err = d.Cleanup(ctx, fs.bin, "", "pod1")
 	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument)
+	_, err = d.Cleanup(ctx, fs.bin, filepath.Join(bundle, "gone"), "gone")
+	assert.ErrorIs(t, err, errdefs.ErrNotFound, "a bundle that is gone leaves nothing to clean up")
 }
