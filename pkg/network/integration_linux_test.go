@@ -215,6 +215,17 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 	assert.True(t, errdefs.IsNotFound(err), "%v", err)
 	require.NoError(t, m.Teardown(ctx, PodNetwork{ID: half}))
 	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, half)
+
+	// A leftover that recovery finds: RemoveNamespace frees everything.
+	orphan := PodNetwork{ID: "wincriorphan" + suffix, Name: "o", Namespace: "test", UID: "u3",
+		PortMappings: []PortMapping{{Protocol: ProtocolUDP, ContainerPort: 53, HostPort: 30300 + int32(octet)}}}
+	_, err = m.Setup(ctx, orphan)
+	require.NoError(t, err)
+	ids, err = m.ListNamespaces()
+	require.NoError(t, err)
+	assert.Equal(t, []string{orphan.ID}, ids)
+	require.NoError(t, m.RemoveNamespace(ctx, orphan.ID))
+	podState{stateDir: stateDir, ipamDir: filepath.Join(stateDir, "ipam"), bridge: bridge}.assertClean(t, orphan.ID)
 }
 
 func TestIntegrationConcurrentPods(t *testing.T) {
@@ -296,6 +307,7 @@ func TestIntegrationFailedAddLeavesNothing(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
 	assert.Contains(t, err.Error(), "injected failure")
+	t.Logf("Setup error: %v", err)
 	_, statErr := os.Stat(filepath.Join("/sys/class/net", bridge))
 	require.NoError(t, statErr, "bridge ran before the failing plugin")
 

@@ -198,6 +198,12 @@ func (m *Manager) undoSetup(ctx context.Context, list *libcni.NetworkConfigList,
 // leftovers found by ListNamespaces, a PodNetwork with only ID suffices.
 // A failed DEL keeps the namespace, so that a retry can run DEL again.
 func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
+	return m.teardown(ctx, pod, false)
+}
+
+// teardown runs DEL and removes the namespace; force removes the
+// namespace also when DEL failed.
+func (m *Manager) teardown(ctx context.Context, pod PodNetwork, force bool) error {
 	if err := validatePodID(pod.ID); err != nil {
 		return err
 	}
@@ -226,13 +232,20 @@ func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
 			errs = append(errs, err)
 		}
 	}
+	var delErr error
 	if len(errs) > 0 {
-		return fmt.Errorf("CNI DEL of pod %s: %w: %w", pod.ID, errors.Join(errs...), errdefs.ErrUnavailable)
+		delErr = fmt.Errorf("CNI DEL of pod %s: %w: %w", pod.ID, errors.Join(errs...), errdefs.ErrUnavailable)
+		if !force {
+			return delErr
+		}
 	}
 	// Always: an entry that holds no namespace (a crash before it was
 	// mounted) has no path but must go too.
 	if err := m.ns.Remove(ctx, pod.ID); err != nil {
-		return err
+		return errors.Join(delErr, err)
+	}
+	if delErr != nil {
+		return delErr
 	}
 	if len(atts) == 0 && nsPath == "" {
 		log.V(4).Info("No pod network to tear down")
@@ -305,12 +318,11 @@ func (m *Manager) ListNamespaces() ([]string, error) {
 	return ids, nil
 }
 
-// RemoveNamespace removes the pod's namespace without running CNI; nil
-// when there is none. Prefer Teardown, which also frees the pod's
-// addresses.
+// RemoveNamespace cleans up a leftover that no pod owns: DEL from
+// libcni's cache (which frees its addresses and port mappings), then the
+// namespace. Unlike Teardown it removes the namespace also when DEL
+// fails, since no kubelet retries for an unknown pod; the cache entry
+// stays, so ListNamespaces offers the pod again at the next recovery.
 func (m *Manager) RemoveNamespace(ctx context.Context, podID string) error {
-	if err := validatePodID(podID); err != nil {
-		return err
-	}
-	return m.ns.Remove(ctx, podID)
+	return m.teardown(ctx, PodNetwork{ID: podID}, true)
 }

@@ -188,11 +188,51 @@ func TestListNamespacesIncludesCacheOnlyPods(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Setup(ctx, testPod("a"))
 	require.NoError(t, err)
-	require.NoError(t, m.RemoveNamespace(ctx, "b"))
+	require.NoError(t, m.ns.Remove(ctx, "b"))
 	ids, err := m.ListNamespaces()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, ids, "b still has a cached attachment to DEL")
+}
+
+func TestRemoveNamespace(t *testing.T) {
+	m := newTestManager(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		_, err := m.Setup(ctx, testPod(id))
+		require.NoError(t, err)
+	}
+
+	require.NoError(t, m.RemoveNamespace(ctx, "a"))
+	assert.Equal(t, []string{"ADD a", "ADD b", "DEL a"}, m.cni.ops(), "DEL from the cache frees the leftover's addresses")
+	assert.Equal(t, add(m, "a").Args, m.cni.calls[2].Args)
+
+	// A failing DEL does not keep the namespace, but keeps the pod
+	// listed through its cache entry.
+	m.cni.delErr = errors.New("plugin gone")
+	err := m.RemoveNamespace(ctx, "b")
+	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
+	assert.NotContains(t, m.ns.pods, "b")
+	ids, err := m.ListNamespaces()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, ids)
+
+	m.cni.delErr = nil
+	require.NoError(t, m.RemoveNamespace(ctx, "b"))
+	require.NoError(t, m.RemoveNamespace(ctx, "b"), "nothing left is fine")
+	ids, err = m.ListNamespaces()
+	require.NoError(t, err)
+	assert.Empty(t, ids)
 	assert.True(t, errdefs.IsInvalidArgument(m.RemoveNamespace(ctx, "")))
+}
+
+// add returns the ADD call the fake saw for pod id.
+func add(m testManager, id string) cniCall {
+	for _, c := range m.cni.calls {
+		if c.Op == "ADD" && c.Pod == id {
+			return c
+		}
+	}
+	return cniCall{}
 }
 
 func TestStatus(t *testing.T) {
