@@ -42,11 +42,12 @@ type Event struct {
 	Topic       string
 	Namespace   string
 	ContainerID string
-	ExecID      string
-	Pid         uint32
-	ExitStatus  uint32
-	ExitedAt    time.Time
-	Timestamp   time.Time
+	// ExecID is "" for a task's init process.
+	ExecID     string
+	Pid        uint32
+	ExitStatus uint32
+	ExitedAt   time.Time
+	Timestamp  time.Time
 }
 
 // LaunchOpts says how to launch (or find) the shim that serves a task.
@@ -152,14 +153,19 @@ type ExitStatus struct {
 type Manager interface {
 	// Launch starts the shim for opts (or finds the pod's running one)
 	// and returns a connected client. The task is not created yet.
+	// ErrInvalidArgument for missing options, ErrFailedPrecondition when
+	// the binary is missing, ErrNotFound when the bundle is, and
+	// ErrUnavailable when the shim's start fails (the error carries the
+	// shim's stderr). When Launch fails after the shim started, Cleanup
+	// removes what it left.
 	Launch(ctx context.Context, opts LaunchOpts) (Shim, error)
-	// Connect reconnects to a shim at a recorded address, as after a
-	// restart of wincri. errdefs.ErrNotFound (wrapped) when nothing
-	// answers there.
+	// Connect reconnects to a shim at an address recorded from
+	// Shim.Address, as after a restart of wincri. errdefs.ErrNotFound
+	// (wrapped) when nothing answers there.
 	Connect(ctx context.Context, addr Address) (Shim, error)
 	// Cleanup runs the shim binary's delete subcommand for a shim that
 	// is gone, releasing what it left behind, and returns the exit the
-	// shim reports for the task.
+	// shim reports for the task. ErrNotFound when the bundle is gone.
 	Cleanup(ctx context.Context, binary, bundle, id string) (ExitStatus, error)
 	// Close stops the events service.
 	Close() error
@@ -169,6 +175,8 @@ type Manager interface {
 // tasks (one pod). Errors wrap the errdefs sentinels: ErrNotFound for an
 // unknown task or process, ErrUnavailable when the shim is gone.
 type Shim interface {
+	// Address is where the shim serves, with what Connect needs to
+	// reconnect; for a pod's container it is the pod shim's address.
 	Address() Address
 	// Pid is the shim process id, 0 when unknown.
 	Pid() int
