@@ -22,6 +22,8 @@ type Network interface {
 // it.
 type Images interface {
 	Resolve(ctx context.Context, ref string) (*image.Image, error)
+	// Pull fetches the sandbox image when it is missing.
+	Pull(ctx context.Context, ref string, opts image.PullOptions) (string, error)
 }
 
 var (

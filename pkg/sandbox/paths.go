@@ -24,3 +24,6 @@ func (d dirs) pauseRootfs() string { return filepath.Join(d.root, "pause") }
 
 // loggerState holds the logging processes' control endpoints.
 func (d dirs) loggerState() string { return filepath.Join(d.state, "log") }
+
+// podLayer holds a pod's own writable layer (Windows pause scratch).
+func (d dirs) podLayer(id string) string { return filepath.Join(d.root, "pods", id) }

@@ -38,6 +38,9 @@ type PodInput struct {
 	// NetNS is the network namespace path (Linux) or HCN namespace id.
 	NetNS  string
 	Bundle string
+	// SandboxImage is the configured pause image, nil when none is
+	// configured (Linux then runs wincri's own pause process).
+	SandboxImage *image.Image
 }
 
 // ContainerInput is what a container spec is built from.

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, 
 	} else if err := mountShm(files.ShmPath); err != nil {
 		return nil, nil, err
 	}
-	rootfs, err := l.pauseRootfs()
+	rootfs, args, err := l.sandboxRootfs(in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,7 +60,7 @@ func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, 
 		ID:                  in.ID,
 		Config:              in.Config,
 		NetNSPath:           in.NetNS,
-		PauseArgs:           []string{"/" + pauseBinary, "pause"},
+		PauseArgs:           args,
 		RootfsPath:          rootfs,
 		Files:               files,
 		RestrictOOMScoreAdj: restrict,
@@ -89,7 +90,55 @@ func mountShm(path string) error {
 }
 
 func (l *linuxPlatform) CleanupPod(ctx context.Context, podID string) error {
-	return unmount(filepath.Join(l.dirs.podBundle(podID), shmDir))
+	bundle := l.dirs.podBundle(podID)
+	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
+		return err
+	}
+	return unmount(filepath.Join(bundle, shmDir))
+}
+
+// sandboxRootfs is the pause process's root and command: the configured
+// sandbox image mounted read-only, else wincri's own pause.
+func (l *linuxPlatform) sandboxRootfs(in PodInput) (string, []string, error) {
+	if in.SandboxImage == nil {
+		rootfs, err := l.pauseRootfs()
+		return rootfs, []string{"/" + pauseBinary, "pause"}, err
+	}
+	args, err := isolation.ContainerArgs(nil, nil, in.SandboxImage.Config.Config)
+	if err != nil {
+		return "", nil, fmt.Errorf("sandbox image: %w", err)
+	}
+	rootfs := filepath.Join(in.Bundle, "rootfs")
+	if err := mountReadOnly(in.SandboxImage.LayerPaths, rootfs); err != nil {
+		return "", nil, err
+	}
+	return rootfs, args, nil
+}
+
+// mountReadOnly mounts image layers (topmost first) read-only at target.
+func mountReadOnly(layers []string, target string) error {
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	switch len(layers) {
+	case 0:
+		return fmt.Errorf("the sandbox image has no layers: %w", errdefs.ErrInvalidArgument)
+	case 1:
+		if err := unix.Mount(layers[0], target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("mounting the sandbox image: %w", err)
+		}
+		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			_ = unmount(target)
+			return fmt.Errorf("mounting the sandbox image read-only: %w", err)
+		}
+		return nil
+	default:
+		opts := "lowerdir=" + strings.Join(layers, ":")
+		if err := unix.Mount("overlay", target, "overlay", unix.MS_RDONLY, opts); err != nil {
+			return fmt.Errorf("mounting the sandbox image: %w", err)
+		}
+		return nil
+	}
 }
 
 // pauseRootfs makes the read-only rootfs that every pod's pause process
@@ -104,6 +153,9 @@ func installPause(dir string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding wincri's executable for the pause process: %w", err)
+	}
+	if err := checkStatic(self); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -130,6 +182,22 @@ func installPause(dir string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(dir, pauseBinary))
+}
+
+// checkStatic refuses a dynamically linked wincri as the pause binary:
+// the pause rootfs holds no C library for it to load.
+func checkStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked and cannot serve as the pod's pause process: build wincri with CGO_ENABLED=0, or set [image] sandbox_image: %w", path, errdefs.ErrFailedPrecondition)
+		}
+	}
+	return nil
 }
 
 // oomScoreAdjFloor is wincri's own oom_score_adj: without

@@ -14,6 +14,7 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/shim"
@@ -135,7 +136,11 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
 		return err
 	}
-	spec, mounts, err := m.plat.PodSpec(ctx, PodInput{ID: id, Config: cfg, Handler: h, NetNS: p.snapshot().NetNS, Bundle: bundle})
+	pause, err := m.sandboxImage(ctx, h)
+	if err != nil {
+		return err
+	}
+	spec, mounts, err := m.plat.PodSpec(ctx, PodInput{ID: id, Config: cfg, Handler: h, NetNS: p.snapshot().NetNS, Bundle: bundle, SandboxImage: pause})
 	if err != nil {
 		return err
 	}
@@ -159,6 +164,26 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		return fmt.Errorf("starting the sandbox task: %w", err)
 	}
 	return m.updatePod(p, func(r *PodRecord) { r.Pid, r.State = pid, PodReady })
+}
+
+// sandboxImage resolves the configured pause image, pulling it when it
+// is missing; nil when none is configured.
+func (m *Manager) sandboxImage(ctx context.Context, h isolation.Handler) (*image.Image, error) {
+	ref := m.cfg.Image.SandboxImage
+	if ref == "" {
+		return nil, nil
+	}
+	img, err := m.images.Resolve(ctx, ref)
+	if errdefs.IsNotFound(err) {
+		if _, err = m.images.Pull(ctx, ref, image.PullOptions{Isolation: h.Isolation}); err != nil {
+			return nil, fmt.Errorf("pulling the sandbox image %s: %w", ref, err)
+		}
+		img, err = m.images.Resolve(ctx, ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox image %s: %w", ref, err)
+	}
+	return img, nil
 }
 
 // destroyPod undoes everything a pod may have, in reverse order, and
