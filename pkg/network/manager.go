@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/version"
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
@@ -77,7 +80,7 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 	m := &Manager{
 		binDirs: append([]string(nil), cfg.BinDirs...),
 		confDir: cfg.ConfDir,
-		cni:     libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), nil),
+		cni:     libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), pluginExec()),
 		ns:      newNamespaces(filepath.Join(stateDir, "netns")),
 		def: DefaultNetwork{
 			Name:    DefaultNetworkName,
@@ -90,6 +93,16 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 		o(m)
 	}
 	return m, nil
+}
+
+// pluginExec is how plugins run: libcni's default, made up front because
+// libcni creates it lazily without a lock, which races when two pods are
+// set up at once. Plugin stderr goes to the daemon's, as in containerd.
+func pluginExec() invoke.Exec {
+	return &invoke.DefaultExec{
+		RawExec:       &invoke.RawExec{Stderr: os.Stderr},
+		PluginDecoder: version.PluginDecoder{},
+	}
 }
 
 // SetPodCIDR sets the pod range of the built-in network, from CRI's
