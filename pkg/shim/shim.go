@@ -95,7 +95,9 @@ type CreateOpts struct {
 	// Rootfs mounts; empty when config.json names the root itself.
 	Rootfs []Mount
 	// Stdin, Stdout and Stderr are FIFO paths, named pipe paths or
-	// binary:// / file:// URIs; "" for none.
+	// binary:// / file:// URIs; "" for none. runc-v2 opens Stdout and
+	// Stderr together: set both or neither (with Terminal, Stderr is "").
+	// runhcs dials named pipes as a client: listen before Create.
 	Stdin, Stdout, Stderr string
 	Terminal              bool
 	// Options are the per-task runtime options; nil for none.
@@ -114,7 +116,8 @@ type Mount struct {
 type ExecOpts struct {
 	ID     string
 	ExecID string
-	// Spec is the marshalled OCI process spec.
+	// Spec is the marshalled OCI process spec (see ProcessSpec).
+	// Stdio rules are those of CreateOpts.
 	Spec                  typeurl.Any
 	Stdin, Stdout, Stderr string
 	Terminal              bool
