@@ -68,7 +68,7 @@ func (s *Server) toCRIImage(img *image.Image) *runtime.Image {
 		RepoTags:    img.RepoTags,
 		RepoDigests: img.RepoDigests,
 		Size:        uint64(max(img.Size, 0)),
-		Spec:        &runtime.ImageSpec{Image: img.ID, Annotations: img.Config.Config.Labels},
+		Spec:        &runtime.ImageSpec{Image: img.ID},
 		Pinned:      s.images.Pinned(img),
 	}
 	uid, name := imageUser(img.Config.Config.User)
