@@ -17,8 +17,10 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/wincri/wincri/internal/testutil"
@@ -327,7 +329,7 @@ func BenchmarkIntegrationSetupTeardown(b *testing.B) {
 	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: b.TempDir()}, b.TempDir(),
 		WithDefaultNetwork(DefaultNetwork{Name: "wincri-bench", Bridge: bridge, Subnet: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 252, octet, 0}), 24)}))
 	require.NoError(b, err)
-	ctx := context.Background()
+	ctx := klog.NewContext(context.Background(), logr.Discard())
 	pod := PodNetwork{Name: "bench", Namespace: "test", UID: "u",
 		PortMappings: []PortMapping{{Protocol: ProtocolTCP, ContainerPort: 80, HostPort: 31000 + int32(octet)}}}
 	for i := 0; b.Loop(); i++ {
