@@ -394,3 +394,71 @@ func BenchmarkRuncShimLaunch(b *testing.B) {
 		_ = s.Close()
 	}
 }
+
+// TestRuncShimSurvivesRestart stops the Driver while a pod runs and
+// starts a new one on the same state dir, as a restart of wincri does:
+// the recorded address reconnects, the pod's next container finds the
+// same shim, and the shim's events reach the new Driver.
+func TestRuncShimSurvivesRestart(t *testing.T) {
+	shimBin, busybox := runcEnv(t)
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	const ns, podID, ctrID = "wincri-test-restart", "pod3", "ctr3"
+	root := shortTempDir(t)
+	state := filepath.Join(root, "state")
+	t.Cleanup(func() { _ = os.RemoveAll(filepath.Join("/run/containerd/runc", ns)) })
+	podBundle := writeBundle(t, root, busybox, podID, map[string]string{
+		shim.AnnotationContainerType: shim.ContainerTypeSandbox,
+		shim.AnnotationSandboxID:     podID,
+	}, "/bin/busybox", "sleep", "1000")
+	ctrBundle := writeBundle(t, root, busybox, ctrID, map[string]string{
+		shim.AnnotationContainerType: shim.ContainerTypeContainer,
+		shim.AnnotationSandboxID:     podID,
+	}, "/bin/busybox", "sleep", "1000")
+
+	first, err := shim.NewManager(shim.ManagerOpts{StateDir: state, Namespace: ns})
+	require.NoError(t, err)
+	cleanupTask(t, first, shimBin, ctrBundle, ctrID)
+	cleanupTask(t, first, shimBin, podBundle, podID)
+	s, err := first.Launch(ctx, shim.LaunchOpts{ID: podID, PodID: podID, Binary: shimBin, Bundle: podBundle})
+	require.NoError(t, err)
+	killShimOnCleanup(t, s.Pid())
+	_, err = s.Create(ctx, shim.CreateOpts{ID: podID, Bundle: podBundle})
+	require.NoError(t, err)
+	_, err = s.Start(ctx, podID, "")
+	require.NoError(t, err)
+	recorded, pid := s.Address(), s.Pid()
+	require.NoError(t, s.Close())
+	require.NoError(t, first.Close())
+
+	events := &eventLog{}
+	second, err := shim.NewManager(shim.ManagerOpts{StateDir: state, Namespace: ns, OnEvent: events.add})
+	require.NoError(t, err)
+	defer second.Close()
+	again, err := second.Connect(ctx, recorded)
+	require.NoError(t, err)
+	defer again.Close()
+	assert.Equal(t, pid, again.Pid())
+	st, err := again.State(ctx, podID, "")
+	require.NoError(t, err)
+	assert.Equal(t, shim.StatusRunning, st.Status)
+
+	ctr, err := second.Launch(ctx, shim.LaunchOpts{ID: ctrID, PodID: podID, Binary: shimBin, Bundle: ctrBundle})
+	require.NoError(t, err)
+	defer ctr.Close()
+	assert.Equal(t, recorded.Address, ctr.Address().Address, "the -address, namespace and pod id hash to the same socket")
+
+	require.NoError(t, again.Kill(ctx, podID, "", uint32(syscall.SIGKILL), false))
+	ev := events.waitFor(t, func(ev shim.Event) bool { return ev.Topic == shim.TopicTaskExit && ev.ContainerID == podID })
+	assert.EqualValues(t, 137, ev.ExitStatus)
+	_, err = again.Delete(ctx, podID, "")
+	require.NoError(t, err)
+	require.NoError(t, again.Shutdown(ctx))
+	select {
+	case <-again.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the shim did not exit after Shutdown")
+	}
+}
