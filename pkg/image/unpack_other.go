@@ -240,7 +240,10 @@ func (u *overlayUnpacker) withFile(name string, fn func(fd int) error) error {
 	return fn(int(f.Fd()))
 }
 
-// wrapFS marks an os.Root escape as the layer's fault.
+// wrapFS marks an os.Root escape as the layer's fault, so that a hostile
+// layer is InvalidArgument and not an internal error. The os package does
+// not export its "path escapes from parent" sentinel, hence the match on
+// its text; a miss only degrades the error code, never the protection.
 func wrapFS(err error) error {
 	if err != nil && strings.Contains(err.Error(), "path escapes from parent") {
 		return fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
