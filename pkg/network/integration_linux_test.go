@@ -332,13 +332,21 @@ func BenchmarkIntegrationSetupTeardown(b *testing.B) {
 	ctx := klog.NewContext(context.Background(), logr.Discard())
 	pod := PodNetwork{Name: "bench", Namespace: "test", UID: "u",
 		PortMappings: []PortMapping{{Protocol: ProtocolTCP, ContainerPort: 80, HostPort: 31000 + int32(octet)}}}
-	for i := 0; b.Loop(); i++ {
-		pod.ID = "wincribench" + suffix + strconv.Itoa(i)
+	var setup, teardown time.Duration
+	n := 0
+	for ; b.Loop(); n++ {
+		pod.ID = "wincribench" + suffix + strconv.Itoa(n)
+		start := time.Now()
 		if _, err := m.Setup(ctx, pod); err != nil {
 			b.Fatal(err)
 		}
+		mid := time.Now()
 		if err := m.Teardown(ctx, pod); err != nil {
 			b.Fatal(err)
 		}
+		setup += mid.Sub(start)
+		teardown += time.Since(mid)
 	}
+	b.ReportMetric(float64(setup.Milliseconds())/float64(n), "setup-ms/op")
+	b.ReportMetric(float64(teardown.Milliseconds())/float64(n), "teardown-ms/op")
 }
