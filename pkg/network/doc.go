@@ -9,8 +9,8 @@
 // every Setup and Status, so a CNI daemonset that writes its file after
 // wincri started is picked up without a restart.
 //
-// State, all under the directory given to New (a tmpfs on Linux, so a
-// reboot, which ends every pod, also clears it):
+// State, all under the directory given to New (under --state, a tmpfs
+// on Linux by default, so a reboot, which ends every pod, clears it):
 //
 //	netns/<podID>   the pod's netns bind mount (Linux) or HCN namespace id (Windows)
 //	cni-cache/      libcni's cache of each ADD, which DEL replays
