@@ -2,6 +2,7 @@ package cri
 
 import (
 	"context"
+	"time"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
@@ -23,6 +24,9 @@ type Runtime interface {
 	RemoveContainer(ctx context.Context, id string) error
 	ContainerStatus(id string) (sandbox.Container, error)
 	ListContainers(f sandbox.ContainerFilter) []sandbox.Container
+	ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (sandbox.ExecResult, error)
+	UpdateContainerResources(ctx context.Context, id string, r *runtime.ContainerResources, annotations map[string]string) error
+	ReopenContainerLog(ctx context.Context, id string) error
 }
 
 var _ Runtime = (*sandbox.Manager)(nil)

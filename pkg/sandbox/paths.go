@@ -27,3 +27,6 @@ func (d dirs) loggerState() string { return filepath.Join(d.state, "log") }
 
 // podLayer holds a pod's own writable layer (Windows pause scratch).
 func (d dirs) podLayer(id string) string { return filepath.Join(d.root, "pods", id) }
+
+// execState holds exec processes' stdio endpoints.
+func (d dirs) execState() string { return filepath.Join(d.state, "exec") }

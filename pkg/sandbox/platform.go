@@ -26,8 +26,9 @@ type Platform interface {
 	ContainerSpec(ctx context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error)
 	// CleanupContainer removes the container's writable layer and mounts.
 	CleanupContainer(ctx context.Context, containerID string) error
-	// Resources converts CRI resources for a running container's update.
-	Resources(r *runtime.ContainerResources) (typeurl.Any, error)
+	// UpdateResources applies CRI resources to a container's spec and
+	// returns them marshalled for the shim's Update of a running task.
+	UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error)
 }
 
 // PodInput is what a sandbox spec is built from.

@@ -275,11 +275,21 @@ func (l *linuxPlatform) CleanupContainer(ctx context.Context, id string) error {
 	return os.RemoveAll(l.dirs.containerLayer(id))
 }
 
-func (l *linuxPlatform) Resources(r *runtime.ContainerResources) (typeurl.Any, error) {
+func (l *linuxPlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+	if r.GetLinux() == nil {
+		return nil, fmt.Errorf("linux resources must be set: %w", errdefs.ErrInvalidArgument)
+	}
 	res, err := isolation.LinuxResources(r.GetLinux(), isolation.ResourceOptions{SwapLimitSupported: isolation.NodeHost{}.SwapLimitSupported()})
 	if err != nil {
 		return nil, err
 	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if spec.Linux.Resources != nil {
+		res.Devices = spec.Linux.Resources.Devices
+	}
+	spec.Linux.Resources = res
 	return shim.LinuxResources(res)
 }
 

@@ -70,11 +70,18 @@ func (w *windowsPlatform) CleanupContainer(ctx context.Context, id string) error
 	return os.RemoveAll(w.dirs.containerLayer(id))
 }
 
-func (w *windowsPlatform) Resources(r *runtime.ContainerResources) (typeurl.Any, error) {
+func (w *windowsPlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+	if r.GetWindows() == nil {
+		return nil, fmt.Errorf("windows resources must be set: %w", errdefs.ErrInvalidArgument)
+	}
 	res, err := isolation.WindowsResources(r.GetWindows())
 	if err != nil {
 		return nil, err
 	}
+	if spec.Windows == nil {
+		spec.Windows = &specs.Windows{}
+	}
+	spec.Windows.Resources = res
 	return isolation.MarshalWindowsResources(res)
 }
 

@@ -1,0 +1,151 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/stdio"
+)
+
+// MaxExecOutput caps what ExecSync keeps of each stream; kubelet itself
+// keeps far less for probes.
+const MaxExecOutput = 16 << 20
+
+// ioDrainTimeout bounds the wait for an exec's output after it exited:
+// a child it left behind may hold the pipes open.
+const ioDrainTimeout = 2 * time.Second
+
+// ExecResult is the outcome of ExecSync.
+type ExecResult struct {
+	Stdout, Stderr []byte
+	ExitCode       int32
+}
+
+// ExecSync runs cmd in a running container and returns its output and
+// exit code. With a positive timeout the process is killed at the
+// deadline and the error wraps context.DeadlineExceeded.
+func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (ExecResult, error) {
+	c, err := m.getContainer(id)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	rec := c.snapshot()
+	if rec.State != ContainerRunning {
+		return ExecResult{}, fmt.Errorf("container %s is %s, not running: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)
+	}
+	p, err := m.getPod(rec.PodID)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	s := p.getShim()
+	if s == nil {
+		return ExecResult{}, fmt.Errorf("container %s: its shim is gone: %w", rec.ID, errdefs.ErrUnavailable)
+	}
+	proc, err := execProcess(rec.Spec, cmd, false)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	execID := newID()[:32]
+	pipes, err := stdio.New(ctx, m.dirs.execState(), execID, stdio.Config{Stdout: true, Stderr: true})
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("creating exec stdio: %w", err)
+	}
+	defer pipes.Close()
+	spec, err := shim.ProcessSpec(proc)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	if err := s.Exec(ctx, shim.ExecOpts{ID: rec.ID, ExecID: execID, Spec: spec, Stdout: pipes.StdoutPath, Stderr: pipes.StderrPath}); err != nil {
+		return ExecResult{}, fmt.Errorf("exec in container %s: %w", rec.ID, err)
+	}
+	cleanup := func() {
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if _, err := s.Delete(cctx, rec.ID, execID); err != nil && !gone(err) {
+			klog.FromContext(ctx).Error(err, "Deleting an exec process", "containerID", rec.ID, "execID", execID)
+		}
+	}
+	defer cleanup()
+
+	var stdout, stderr cappedBuffer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, _ = io.Copy(&stdout, pipes.Stdout) }()
+	go func() { defer wg.Done(); _, _ = io.Copy(&stderr, pipes.Stderr) }()
+
+	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
+		return ExecResult{}, fmt.Errorf("starting exec in container %s: %w", rec.ID, err)
+	}
+	wctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	st, err := s.Wait(wctx, rec.ID, execID)
+	if err != nil {
+		kctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		_ = s.Kill(kctx, rec.ID, execID, sigkill, true)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return ExecResult{}, fmt.Errorf("command %q timed out after %s and was killed: %w", cmd, timeout, context.DeadlineExceeded)
+		}
+		return ExecResult{}, fmt.Errorf("waiting for exec in container %s: %w", rec.ID, err)
+	}
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(ioDrainTimeout):
+		_ = pipes.Stdout.Close()
+		_ = pipes.Stderr.Close()
+		<-drained
+	}
+	if stdout.overflow || stderr.overflow {
+		return ExecResult{}, fmt.Errorf("command %q wrote more than %d bytes to a stream, the exec output limit: %w", cmd, MaxExecOutput, errdefs.ErrResourceExhausted)
+	}
+	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
+}
+
+// execProcess is the container's own process spec running cmd instead.
+func execProcess(specJSON []byte, cmd []string, tty bool) (*specs.Process, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(specJSON, &spec); err != nil || spec.Process == nil {
+		return nil, fmt.Errorf("decoding the container's spec: %v: %w", err, errdefs.ErrFailedPrecondition)
+	}
+	proc := *spec.Process
+	proc.Args = append([]string(nil), cmd...)
+	proc.CommandLine = ""
+	proc.Terminal = tty
+	proc.ConsoleSize = nil
+	return &proc, nil
+}
+
+// cappedBuffer keeps the first MaxExecOutput bytes and notes overflow,
+// but keeps consuming so that the process never blocks on a full pipe.
+type cappedBuffer struct {
+	bytes.Buffer
+	overflow bool
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := MaxExecOutput - b.Len(); len(p) > room {
+		b.overflow = true
+		if room > 0 {
+			b.Buffer.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return b.Buffer.Write(p)
+}
