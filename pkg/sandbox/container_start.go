@@ -3,13 +3,11 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 
-	"github.com/wincri/wincri/pkg/crilog/logger"
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/shim"
 )
@@ -69,15 +67,9 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 		Terminal: c.cfg.GetTty(),
 		Options:  h.Options,
 	}
-	if rec.LogPath != "" {
-		uri, err := m.logURI(rec.ID, logDir, rec.LogPath)
-		if err != nil {
-			return err
-		}
-		opts.Stdout = uri
-		if !opts.Terminal {
-			opts.Stderr = uri
-		}
+	var err error
+	if opts.Stdin, opts.Stdout, opts.Stderr, err = m.taskStdio(ctx, c, logDir); err != nil {
+		return err
 	}
 	exited := make(chan struct{})
 	c.mu.Lock()
@@ -96,21 +88,5 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 		if r.State == ContainerCreated {
 			r.State = ContainerRunning
 		}
-	})
-}
-
-// logURI is the stdio URI that makes the shim start wincri's logging
-// process for a container, so that logs keep flowing while wincri itself
-// restarts.
-func (m *Manager) logURI(id, logDir, logPath string) (string, error) {
-	rel, err := filepath.Rel(logDir, logPath)
-	if err != nil {
-		return "", fmt.Errorf("log path %s: %w", logPath, errdefs.ErrInvalidArgument)
-	}
-	return logger.BinaryURI(m.loggerPath, logger.Options{
-		ID:           id,
-		LogDirectory: logDir,
-		LogPath:      rel,
-		StateDir:     m.dirs.loggerState(),
 	})
 }
