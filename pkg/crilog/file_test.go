@@ -181,3 +181,14 @@ func TestFileClosed(t *testing.T) {
 	require.ErrorIs(t, lf.WriteRecord(Stdout, false, nil), errdefs.ErrFailedPrecondition)
 	require.ErrorIs(t, lf.Reopen(), errdefs.ErrFailedPrecondition)
 }
+
+func BenchmarkFileWriteRecord(b *testing.B) {
+	lf, err := OpenFile(context.Background(), b.TempDir(), "0.log")
+	require.NoError(b, err)
+	defer lf.Close()
+	content := bytes.Repeat([]byte("x"), 100)
+	b.SetBytes(int64(len(content)))
+	for b.Loop() {
+		_ = lf.WriteRecord(Stdout, false, content)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildLogger builds cmd/wincri-logger for the tests, once.
-func buildLogger(t *testing.T) string {
+func buildLogger(t testing.TB) string {
 	t.Helper()
 	goBin := testutil.RequireBinary(t, "go")
 	built.once.Do(func() {
@@ -61,7 +62,7 @@ func buildLogger(t *testing.T) string {
 }
 
 // shortDir is a temporary directory short enough for unix socket paths.
-func shortDir(t *testing.T) string {
+func shortDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "wl")
 	require.NoError(t, err)
@@ -83,7 +84,7 @@ type launched struct {
 // fds 3 and 4 the read ends of stdout and stderr, fd 5 the write end of
 // the readiness pipe; it waits for one byte or EOF there and then closes
 // its copies of the read ends.
-func launchLikeRuncV2(t *testing.T, uri, id string) *launched {
+func launchLikeRuncV2(t testing.TB, uri, id string) *launched {
 	t.Helper()
 	u, err := url.Parse(uri)
 	require.NoError(t, err)
@@ -275,4 +276,53 @@ func TestLoggerBinaryFailsBeforeReady(t *testing.T) {
 	var exitErr *exec.ExitError
 	require.ErrorAs(t, err, &exitErr)
 	assert.Equal(t, 1, exitErr.ExitCode())
+}
+
+// BenchmarkLoggerBinary pushes 100-byte lines through the built logger
+// on both streams at once and reports the throughput into the log file
+// and the logger's peak resident memory.
+func BenchmarkLoggerBinary(b *testing.B) {
+	bin := buildLogger(b)
+	root := shortDir(b)
+	o := logger.Options{ID: "bench", LogDirectory: filepath.Join(root, "logs"), LogPath: "0.log", StateDir: filepath.Join(root, "state")}
+	uri, err := logger.BinaryURI(bin, o)
+	require.NoError(b, err)
+	l := launchLikeRuncV2(b, uri, o.ID)
+
+	line := strings.Repeat("y", 99) + "\n"
+	chunk := []byte(strings.Repeat(line, 64))
+	b.SetBytes(int64(2 * len(chunk)))
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for _, f := range []*os.File{l.stdout, l.stderr} {
+		wg.Go(func() {
+			for range b.N {
+				_, _ = f.Write(chunk)
+			}
+		})
+	}
+	wg.Wait()
+	peak := peakRSS(l.cmd.Process.Pid)
+	// The logger ends by itself once both streams are at EOF, after it
+	// wrote everything.
+	_ = l.stdout.Close()
+	_ = l.stderr.Close()
+	require.NoError(b, l.cmd.Wait())
+	b.StopTimer()
+	b.ReportMetric(float64(peak), "peak-RSS-KiB")
+}
+
+// peakRSS is a process's VmHWM in KiB, 0 when unknown.
+func peakRSS(pid int) int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, f := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(f, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(f)[1])
+			return kb
+		}
+	}
+	return 0
 }
