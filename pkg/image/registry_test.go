@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,36 @@ func TestPullThroughMirrors(t *testing.T) {
 	assert.True(t, s.Pinned(img2), "the sandbox image is pinned")
 	_, err = s.Status(ctx, good.host+"/pause:3.10")
 	assert.ErrorIs(t, err, errdefs.ErrNotFound, "not listed under the mirror's name")
+}
+
+// A mirror that serves the manifest but fails a layer download does not
+// fail the pull: the blob comes from the next endpoint that has it.
+func TestBlobFallsBackToNextEndpoint(t *testing.T) {
+	testutil.RequireRoot(t)
+	img := imageOf(t, "linux", "amd64", "", layerOf(t, file{name: "f", body: "fallback"}))
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	layerDigest, err := layers[0].Digest()
+	require.NoError(t, err)
+	flaky := startRegistry(t)
+	flaky.push(t, "app:1", img)
+	flaky.wrap = func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if strings.HasSuffix(r.URL.Path, layerDigest.String()) {
+			http.Error(w, "disk error", http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}
+	good := startRegistry(t)
+	good.push(t, "app:1", img)
+	s := newTestService(t, linuxHost(), func(c *config.Image) {
+		c.Mirrors = map[string][]string{"registry.example.test": {"http://" + flaky.host, "http://" + good.host}}
+	})
+	id, err := s.Pull(context.Background(), "registry.example.test/app:1", PullOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, configDigest(t, img), id)
+	assert.Positive(t, flaky.blobGetsOf(layerDigest.String()))
+	assert.Equal(t, 1, good.blobGetsOf(layerDigest.String()))
 }
 
 func TestRegistryEndpoints(t *testing.T) {

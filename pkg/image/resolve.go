@@ -32,9 +32,16 @@ type resolved struct {
 // the registry's own error is the one returned.
 func (s *Service) resolve(ctx context.Context, ref Reference, opts PullOptions) (*resolved, error) {
 	log := klog.FromContext(ctx)
-	for _, e := range s.registry.endpoints(ref) {
+	endpoints := s.registry.endpoints(ref)
+	for i, e := range endpoints {
 		r, err := s.resolveAt(ctx, ref, e, opts)
 		if err == nil {
+			// Blobs come from the endpoint that served the manifest, and
+			// from the others when it fails: they are verified by digest,
+			// so any source is as good.
+			order := append([]endpoint{e}, endpoints[i+1:]...)
+			order = append(order, endpoints[:i]...)
+			r.fetch = s.blobFetcher(ref, order, opts)
 			return r, nil
 		}
 		if !e.mirror || ctx.Err() != nil {
@@ -93,19 +100,44 @@ func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
 	}
-	repo := nref.Context()
-	r.fetch = func(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
-		l, err := remote.Layer(repo.Digest(d.String()), s.registry.options(ctx, e, opts.Auth)...)
-		if err != nil {
-			return nil, registryError(e, err)
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			return nil, registryError(e, err)
-		}
-		return rc, nil
-	}
 	return r, nil
+}
+
+// blobFetcher opens a layer blob from the first endpoint that serves it.
+func (s *Service) blobFetcher(ref Reference, endpoints []endpoint, opts PullOptions) func(context.Context, digest.Digest) (io.ReadCloser, error) {
+	return func(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+		var first error
+		for _, e := range endpoints {
+			rc, err := s.openBlob(ctx, ref, e, d, opts)
+			if err == nil {
+				return rc, nil
+			}
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			if first == nil {
+				first = err
+			}
+			klog.FromContext(ctx).V(2).Info("Blob download failed, trying the next endpoint", "blob", d, "endpoint", e.String(), "err", err)
+		}
+		return nil, first
+	}
+}
+
+func (s *Service) openBlob(ctx context.Context, ref Reference, e endpoint, d digest.Digest, opts PullOptions) (io.ReadCloser, error) {
+	nref, err := nameFor(ref, e)
+	if err != nil {
+		return nil, fmt.Errorf("image %s at %s: %v: %w", ref, e, err, errdefs.ErrInvalidArgument)
+	}
+	l, err := remote.Layer(nref.Context().Digest(d.String()), s.registry.options(ctx, e, opts.Auth)...)
+	if err != nil {
+		return nil, registryError(e, err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, registryError(e, err)
+	}
+	return rc, nil
 }
 
 // readImage reads the manifest and config and checks that they agree.
