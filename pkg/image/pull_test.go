@@ -86,6 +86,15 @@ func TestPullMultiLayerWithWhiteouts(t *testing.T) {
 	require.Len(t, list, 1)
 	assert.Equal(t, id, list[0].ID)
 
+	// A pull by tag and digest is a pull by digest: same image, no new tag.
+	byDigest := ref + "@" + md.String()
+	again, err := s.Pull(ctx, byDigest, PullOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
+	st, err := s.Status(ctx, byDigest)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ref}, st.RepoTags)
+
 	// The layer archives are gone once unpacked.
 	blobs, err := s.content.List()
 	require.NoError(t, err)
