@@ -37,6 +37,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if detached, err := detach(); err != nil || detached {
+		return err
+	}
 	// The shim's working directory is the task's bundle; leave it so
 	// the logger does not keep it busy (Windows cannot delete a
 	// directory a process works in).

@@ -20,6 +20,8 @@
 // pipe says ready. On stop, runc-v2 closes its pipe ends and sends
 // SIGTERM, waiting 12 s; runhcs closes its pipes and waits 10 s. The
 // logger therefore reads to EOF and only gives up after DrainTimeout.
+// runhcs binds the logger's process to the CreateTask request's context,
+// so on Windows cmd/wincri-logger hands the work to a copy of itself.
 //
 // Reopen requests reach the logger over a control endpoint derived from
 // a state directory and the container id (ControlAddress): a unix socket
