@@ -176,9 +176,9 @@ func nameFor(ref Reference, e endpoint) (name.Reference, error) {
 // image's own registry, and to a mirror only when the AuthConfig names
 // that mirror: a mirror must not learn the secrets of another registry.
 func (r *registry) options(ctx context.Context, e endpoint, auth *Auth) []remote.Option {
-	authn := authn.Anonymous
+	cred := authn.Anonymous
 	if !e.mirror || auth != nil && hostOf(auth.ServerAddress) == e.host {
-		authn = auth.authenticator()
+		cred = auth.authenticator()
 	}
 	// An insecure registry may use plain HTTP or TLS with a certificate
 	// nobody can verify, as containerd and cri-o treat them.
@@ -188,7 +188,7 @@ func (r *registry) options(ctx context.Context, e endpoint, auth *Auth) []remote
 	}
 	return []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuth(authn),
+		remote.WithAuth(cred),
 		remote.WithTransport(rt),
 		remote.WithRetryBackoff(r.backoff),
 		remote.WithUserAgent("wincri"),
