@@ -220,6 +220,8 @@ func TestTLSOnlyRefusesPlainHTTP(t *testing.T) {
 func TestCredentialsOnlyForTheirRegistry(t *testing.T) {
 	testutil.RequireRoot(t)
 	mirror := startRegistry(t)
+	img := imageOf(t, "linux", "amd64", "", layerOf(t, file{name: "m", body: "m"}))
+	mirror.push(t, "app:1", img)
 	var sawAuth bool
 	mirror.wrap = func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if r.Header.Get("Authorization") != "" {
@@ -233,7 +235,12 @@ func TestCredentialsOnlyForTheirRegistry(t *testing.T) {
 	auth := &Auth{Username: testUser, Password: testPassword}
 	_, err := s.Pull(context.Background(), "127.0.0.1:1/app:1", PullOptions{Auth: auth})
 	require.ErrorIs(t, err, errdefs.ErrUnavailable, "the registry itself is unreachable after the mirror refused")
-	assert.False(t, sawAuth, "the mirror never saw the credentials")
+	assert.False(t, sawAuth, "the mirror never saw the credentials of another registry")
+
+	auth.ServerAddress = "http://" + mirror.host
+	id, err := s.Pull(context.Background(), "127.0.0.1:1/app:1", PullOptions{Auth: auth})
+	require.NoError(t, err, "credentials that name the mirror go to the mirror")
+	assert.Equal(t, configDigest(t, img), id)
 }
 
 func TestWatchdog(t *testing.T) {
