@@ -7,20 +7,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/textlogger"
 
 	"github.com/wincri/wincri/pkg/crilog/logger"
 )
 
 func main() {
 	if err := run(); err != nil {
-		// The shim discards the logger's output; the exit status and,
-		// for runc-v2 with binary-v2, the missing ready byte are what it
-		// sees.
 		fmt.Fprintln(os.Stderr, "wincri-logger:", err)
 		os.Exit(1)
 	}
@@ -30,8 +29,6 @@ func run() error {
 	// SIGTERM is how runc-v2 stops the logger; it then drains.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := klog.Background().WithName("wincri-logger")
-	ctx = klog.NewContext(ctx, log)
 
 	opts, err := logger.ParseArgs(os.Args[1:])
 	if err != nil {
@@ -49,9 +46,23 @@ func run() error {
 	if err := os.Chdir(opts.StateDir); err != nil {
 		return err
 	}
-	stdio, err := logger.OpenStdio(ctx)
-	if err != nil {
-		return err
+	// The shims discard the logger's stdout and stderr, so it also
+	// writes about its own trouble to a file next to its socket.
+	out := io.Writer(os.Stderr)
+	diag, err := os.OpenFile(logger.DiagnosticsFile(opts.StateDir, opts.ID), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err == nil {
+		defer diag.Close()
+		out = io.MultiWriter(os.Stderr, diag)
 	}
-	return logger.Run(ctx, opts, stdio, logger.DefaultDrainTimeout)
+	log := textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(out))).WithName("wincri-logger")
+	ctx = klog.NewContext(ctx, log)
+
+	stdio, err := logger.OpenStdio(ctx)
+	if err == nil {
+		err = logger.Run(ctx, opts, stdio, logger.DefaultDrainTimeout)
+	}
+	if err != nil {
+		log.Error(err, "Logger failed")
+	}
+	return err
 }

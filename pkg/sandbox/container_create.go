@@ -14,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog"
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/store"
@@ -135,9 +136,11 @@ func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h is
 	if err != nil {
 		return err
 	}
+	faultpoint.Hit(ctx, faultpoint.ContainerAfterRootfs)
 	if err := writeSpec(bundle, spec); err != nil {
 		return err
 	}
+	faultpoint.Hit(ctx, faultpoint.ContainerAfterSpec)
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -158,6 +161,7 @@ func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
 			}
 		}
 	}
+	faultpoint.Hit(ctx, faultpoint.ContainerAfterDelete)
 	if err := m.plat.CleanupContainer(ctx, rec.ID); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/shim"
 )
@@ -78,6 +79,7 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	if _, err := s.Create(ctx, opts); err != nil {
 		return fmt.Errorf("creating the container task: %w", err)
 	}
+	faultpoint.Hit(ctx, faultpoint.ContainerAfterTask)
 	pid, err := s.Start(ctx, rec.ID, "")
 	if err != nil {
 		return fmt.Errorf("starting the container task: %w", err)

@@ -14,6 +14,7 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/network"
@@ -131,6 +132,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		if err := m.updatePod(p, func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips }); err != nil {
 			return err
 		}
+		faultpoint.Hit(ctx, faultpoint.PodAfterNetwork)
 	}
 	bundle := m.dirs.podBundle(id)
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
@@ -156,9 +158,11 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		return err
 	}
 	m.watchShim(p, s)
+	faultpoint.Hit(ctx, faultpoint.PodAfterShimLaunch)
 	if _, err := s.Create(ctx, shim.CreateOpts{ID: id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
 		return fmt.Errorf("creating the sandbox task: %w", err)
 	}
+	faultpoint.Hit(ctx, faultpoint.PodAfterTaskCreate)
 	pid, err := s.Start(ctx, id, "")
 	if err != nil {
 		return fmt.Errorf("starting the sandbox task: %w", err)
@@ -202,6 +206,7 @@ func (m *Manager) destroyPod(ctx context.Context, p *pod) error {
 			errs = append(errs, fmt.Errorf("tearing down the pod network: %w", err))
 		}
 	}
+	faultpoint.Hit(ctx, faultpoint.PodAfterNetworkTeardown)
 	if err := m.plat.CleanupPod(ctx, rec.ID); err != nil {
 		errs = append(errs, err)
 	}

@@ -251,6 +251,7 @@ func TestLoggerBinaryKilled(t *testing.T) {
 
 	require.NoError(t, l.cmd.Process.Kill())
 	_ = l.cmd.Wait()
+	require.FileExists(t, logger.DiagnosticsFile(o.StateDir, o.ID))
 	err = logger.Reopen(context.Background(), o.StateDir, o.ID)
 	require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
 	require.NoError(t, logger.Cleanup(o.StateDir, o.ID))
@@ -276,6 +277,11 @@ func TestLoggerBinaryFailsBeforeReady(t *testing.T) {
 	var exitErr *exec.ExitError
 	require.ErrorAs(t, err, &exitErr)
 	assert.Equal(t, 1, exitErr.ExitCode())
+
+	diag, err := os.ReadFile(logger.DiagnosticsFile(o.StateDir, o.ID))
+	require.NoError(t, err)
+	assert.Contains(t, string(diag), "Logger failed", "the reason is kept where an operator finds it")
+	assert.Contains(t, string(diag), "not a directory")
 }
 
 // BenchmarkLoggerBinary pushes 100-byte lines through the built logger

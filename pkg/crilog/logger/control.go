@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -95,13 +96,22 @@ func Reopen(ctx context.Context, stateDir, id string) error {
 	}
 }
 
-// Cleanup removes what a logger that was killed left of its control
-// endpoint. Call it when the container is removed; a missing endpoint is
-// not an error.
+// DiagnosticsFile is where the logger of container id writes about its
+// own trouble, since the shims discard its output.
+func DiagnosticsFile(stateDir, id string) string {
+	return filepath.Join(stateDir, id+".diag.log")
+}
+
+// Cleanup removes what the logger of container id left in stateDir: its
+// diagnostics file and, if it was killed, its control endpoint. Call it
+// when the container is removed; what is missing is not an error.
 func Cleanup(stateDir, id string) error {
 	addr, err := ControlAddress(stateDir, id)
 	if err != nil {
 		return err
+	}
+	if err := os.Remove(DiagnosticsFile(stateDir, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove logger diagnostics: %w", err)
 	}
 	return removeControl(addr)
 }
