@@ -7,6 +7,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/faultpoint"
 )
 
 // StopContainer sends the image's stop signal, waits up to timeout
@@ -49,6 +51,7 @@ func (m *Manager) stopContainer(ctx context.Context, c *container, grace time.Du
 		if err := s.Kill(ctx, rec.ID, "", sig, false); err != nil && !gone(err) {
 			return fmt.Errorf("signalling container %s: %w", rec.ID, err)
 		}
+		faultpoint.Hit(ctx, faultpoint.ContainerAfterStopKill)
 		select {
 		case <-exited:
 			logger.Info("Container stopped", "signal", sig)
