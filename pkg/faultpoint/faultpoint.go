@@ -31,6 +31,7 @@ const (
 	PodAfterNetworkTeardown = "pod-after-network-teardown"
 	PullMidDownload         = "pull-mid-download"
 	PullAfterContent        = "pull-after-content"
+	PullBeforeRecord        = "pull-before-record"
 )
 
 // armed is read once: the environment of a running daemon does not
