@@ -11,6 +11,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/wincri/wincri/pkg/faultpoint"
 )
 
 var (
@@ -59,5 +61,6 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	}
 	n, err := p.r.Read(b)
 	p.n.Add(int64(n))
+	faultpoint.Hit(p.ctx, faultpoint.PullMidDownload)
 	return n, err
 }

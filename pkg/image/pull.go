@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -133,6 +134,7 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 	if ref.Digest == "" {
 		img.RepoTags = []string{ref.String()}
 	}
+	faultpoint.Hit(ctx, faultpoint.PullBeforeRecord)
 	err = s.store.Update(func(tx *store.Tx) error {
 		for _, c := range chain {
 			var l layerRecord
@@ -203,6 +205,7 @@ func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProg
 		if err := s.download(ctx, job, p); err != nil {
 			return err
 		}
+		faultpoint.Hit(ctx, faultpoint.PullAfterContent)
 	}
 	if unpackNeedsParents && job.parent != nil {
 		// Windows imports a layer on top of its parents, so it waits;
