@@ -3,6 +3,7 @@ package logger
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -94,6 +95,16 @@ func BinaryURI(loggerPath string, o Options) (string, error) {
 	}
 	u := url.URL{Scheme: uriScheme, Path: p, RawQuery: q.Encode()}
 	return u.String(), nil
+}
+
+// DefaultBinaryPath is wincri-logger next to the running executable,
+// where a wincri release installs it.
+func DefaultBinaryPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("logger: find own executable: %w", err)
+	}
+	return filepath.Join(filepath.Dir(self), binaryName), nil
 }
 
 // ParseArgs reads the logger's command line: key value pairs in any

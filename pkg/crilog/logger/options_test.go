@@ -154,3 +154,10 @@ func TestControlNames(t *testing.T) {
 	_, err = unixSocketPath("/run/"+strings.Repeat("x", 100), "c1")
 	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 }
+
+func TestDefaultBinaryPath(t *testing.T) {
+	p, err := DefaultBinaryPath()
+	require.NoError(t, err)
+	assert.True(t, filepath.IsAbs(p), p)
+	assert.Equal(t, binaryName, filepath.Base(p))
+}

@@ -20,6 +20,9 @@ import (
 // readiness as it does for binary.
 const uriScheme = "binary-v2"
 
+// binaryName is the logger executable's file name.
+const binaryName = "wincri-logger"
+
 // ControlAddress is the unix socket the logger of container id listens
 // on: <stateDir>/<id>.sock.
 func ControlAddress(stateDir, id string) (string, error) {

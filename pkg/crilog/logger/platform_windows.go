@@ -22,6 +22,9 @@ const controlSDDL = "D:P(A;;GA;;;SY)(A;;GA;;;BA)"
 // dialStdioTimeout matches how long runhcs waits for the logger.
 const dialStdioTimeout = 10 * time.Second
 
+// binaryName is the logger executable's file name.
+const binaryName = "wincri-logger.exe"
+
 // ControlAddress is the named pipe the logger of container id listens
 // on; its name is derived from stateDir and id.
 func ControlAddress(stateDir, id string) (string, error) {
