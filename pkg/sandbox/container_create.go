@@ -58,27 +58,33 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if err != nil {
 		return "", fmt.Errorf("encoding container config: %w", err)
 	}
-	c, retry, err := m.reserveContainer(prec.ID, cfg, raw)
+	rec := ContainerRecord{
+		PodID:      prec.ID,
+		Config:     raw,
+		State:      ContainerCreating,
+		CreatedAt:  time.Now(),
+		ImageRef:   cfg.GetImage().GetImage(),
+		ImageID:    img.ID,
+		ImageName:  imageName(img, cfg.GetImage().GetImage()),
+		LogPath:    logPath,
+		StopSignal: img.Config.Config.StopSignal,
+	}
+	if len(img.RepoDigests) > 0 {
+		rec.RepoDigest = img.RepoDigests[0]
+	}
+	c, retry, err := m.reserveContainer(cfg, rec)
 	if err != nil {
 		return "", err
 	}
 	if retry {
-		return c.snapshot().ID, nil
+		return c.id, nil
 	}
 	defer c.opMu.Unlock()
 
-	id := c.rec.ID
+	id := c.id
 	logger := klog.FromContext(ctx).WithValues("containerID", id, "podSandboxID", prec.ID, "container", cfg.GetMetadata().GetName())
 	ctx = klog.NewContext(ctx, logger)
-	c.rec.ImageRef = cfg.GetImage().GetImage()
-	c.rec.ImageID = img.ID
-	c.rec.ImageName = imageName(img, c.rec.ImageRef)
-	if len(img.RepoDigests) > 0 {
-		c.rec.RepoDigest = img.RepoDigests[0]
-	}
-	c.rec.LogPath = logPath
-	c.rec.StopSignal = img.Config.Config.StopSignal
-	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, id, c.rec) }); err != nil {
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, id, c.snapshot()) }); err != nil {
 		m.forgetContainer(id)
 		return "", fmt.Errorf("recording container: %w", err)
 	}
@@ -90,42 +96,34 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 		}
 		return "", err
 	}
-	logger.Info("Container created", "image", c.rec.ImageRef)
+	logger.Info("Container created", "image", rec.ImageRef)
 	m.publish(EventCreated, id, prec.ID)
 	return id, nil
 }
 
 // reserveContainer reserves the container's name in its pod; see
-// reservePod.
-func (m *Manager) reserveContainer(podID string, cfg *runtime.ContainerConfig, raw []byte) (*container, bool, error) {
-	key := containerNameKey(podID, cfg.GetMetadata())
+// reservePod. rec is the new container's record, without its id.
+func (m *Manager) reserveContainer(cfg *runtime.ContainerConfig, rec ContainerRecord) (*container, bool, error) {
+	key := containerNameKey(rec.PodID, cfg.GetMetadata())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if id, ok := m.ctrNames[key]; ok {
 		holder := m.ctrs[id]
-		if rec := holder.snapshot(); bytes.Equal(rec.Config, raw) && rec.State != ContainerCreating {
+		if have := holder.snapshot(); bytes.Equal(have.Config, rec.Config) && have.State != ContainerCreating {
 			return holder, true, nil
 		}
-		return nil, false, fmt.Errorf("container name %q in pod sandbox %s is reserved by container %s: %w", cfg.GetMetadata().GetName(), podID, id, errdefs.ErrAlreadyExists)
+		return nil, false, fmt.Errorf("container name %q in pod sandbox %s is reserved by container %s: %w", cfg.GetMetadata().GetName(), rec.PodID, id, errdefs.ErrAlreadyExists)
 	}
-	c := &container{
-		rec: ContainerRecord{
-			ID:        newID(),
-			PodID:     podID,
-			Config:    raw,
-			State:     ContainerCreating,
-			CreatedAt: time.Now(),
-		},
-		cfg: cfg,
-	}
+	rec.ID = newID()
+	c := &container{id: rec.ID, rec: rec, cfg: cfg}
 	c.opMu.Lock()
-	m.ctrs[c.rec.ID] = c
-	m.ctrNames[key] = c.rec.ID
+	m.ctrs[rec.ID] = c
+	m.ctrNames[key] = rec.ID
 	return c, false, nil
 }
 
 func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image) error {
-	id := c.rec.ID
+	id := c.id
 	bundle := m.dirs.containerBundle(id)
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
 		return err

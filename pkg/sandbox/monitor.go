@@ -113,11 +113,11 @@ func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
 		r.State, r.ExitCode, r.ExitedAt = PodNotReady, code, at
 	})
 	if err != nil {
-		klog.Background().Error(err, "Recording a sandbox exit", "podSandboxID", p.rec.ID)
+		klog.Background().Error(err, "Recording a sandbox exit", "podSandboxID", p.id)
 	}
 	if changed {
-		klog.Background().Info("Pod sandbox task exited", "podSandboxID", p.rec.ID, "exitCode", code)
-		m.publish(EventStopped, p.rec.ID, p.rec.ID)
+		klog.Background().Info("Pod sandbox task exited", "podSandboxID", p.id, "exitCode", code)
+		m.publish(EventStopped, p.id, p.id)
 	}
 }
 

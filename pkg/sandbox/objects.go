@@ -19,6 +19,8 @@ import (
 // on it; mu guards its record and shim for short reads and updates, so
 // that status calls never wait behind a long stop.
 type pod struct {
+	// id never changes; read it without locks.
+	id   string
 	opMu sync.Mutex
 
 	mu   sync.RWMutex
@@ -49,6 +51,8 @@ func (p *pod) setShim(s shim.Shim) {
 
 // container is a container in memory, locked like pod.
 type container struct {
+	// id never changes; read it without locks.
+	id   string
 	opMu sync.Mutex
 
 	mu  sync.RWMutex

@@ -48,10 +48,10 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 	}
 	defer p.opMu.Unlock()
 
-	logger := klog.FromContext(ctx).WithValues("podSandboxID", p.rec.ID, "pod", klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
+	logger := klog.FromContext(ctx).WithValues("podSandboxID", p.id, "pod", klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
 	ctx = klog.NewContext(ctx, logger)
-	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, p.rec.ID, p.rec) }); err != nil {
-		m.forgetPod(p.rec.ID)
+	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, p.id, p.snapshot()) }); err != nil {
+		m.forgetPod(p.id)
 		return "", fmt.Errorf("recording pod sandbox: %w", err)
 	}
 	if err := m.startPod(ctx, p, h); err != nil {
@@ -63,8 +63,8 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 		return "", err
 	}
 	logger.Info("Pod sandbox ready", "handler", h.Name, "isolation", h.Isolation, "ips", p.snapshot().IPs)
-	m.publish(EventStarted, p.rec.ID, p.rec.ID)
-	return p.rec.ID, nil
+	m.publish(EventStarted, p.id, p.id)
+	return p.id, nil
 }
 
 // reservePod reserves the pod's name. It returns the pod with its opMu
@@ -82,9 +82,11 @@ func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolat
 		}
 		return nil, false, fmt.Errorf("pod sandbox name %q is reserved by pod sandbox %s: %w", key, id, errdefs.ErrAlreadyExists)
 	}
+	id := newID()
 	p := &pod{
+		id: id,
 		rec: PodRecord{
-			ID:        newID(),
+			ID:        id,
 			Config:    raw,
 			Handler:   h.Name,
 			Isolation: h.Isolation,
@@ -95,8 +97,8 @@ func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolat
 		cfg: cfg,
 	}
 	p.opMu.Lock()
-	m.pods[p.rec.ID] = p
-	m.podNames[key] = p.rec.ID
+	m.pods[id] = p
+	m.podNames[key] = id
 	return p, false, nil
 }
 
@@ -119,7 +121,7 @@ func (m *Manager) awaitPod(p *pod) (string, error) {
 // shim, task. Each is recorded as soon as it exists, so that destroyPod
 // (now or after a crash) finds it.
 func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) error {
-	id, cfg := p.rec.ID, p.cfg
+	id, cfg := p.id, p.cfg
 	if !hostNetwork(cfg) {
 		res, err := m.network.Setup(ctx, podNetwork(id, cfg, ""))
 		if err != nil {
@@ -151,6 +153,12 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 	}
 	s, err := m.shims.Launch(ctx, shim.LaunchOpts{ID: id, PodID: id, Binary: h.Shim, Bundle: bundle, Options: h.Options})
 	if err != nil {
+		// The shim may have started before the launch failed.
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if _, cerr := m.shims.Cleanup(cctx, h.Shim, bundle, id); cerr != nil && !gone(cerr) {
+			klog.FromContext(ctx).V(2).Info("Cleaning up after a failed shim launch", "err", cerr)
+		}
 		return fmt.Errorf("starting the shim: %w", err)
 	}
 	p.setShim(s)

@@ -77,7 +77,7 @@ func (m *Manager) RemovePod(ctx context.Context, id string) error {
 	}
 	p.opMu.Lock()
 	defer p.opMu.Unlock()
-	for _, c := range m.podContainers(p.rec.ID) {
+	for _, c := range m.podContainers(p.id) {
 		if err := m.RemoveContainer(ctx, c.snapshot().ID); err != nil {
 			return fmt.Errorf("removing container %s: %w", c.snapshot().ID, err)
 		}
@@ -85,8 +85,8 @@ func (m *Manager) RemovePod(ctx context.Context, id string) error {
 	if err := m.destroyPod(ctx, p); err != nil {
 		return err
 	}
-	klog.FromContext(ctx).Info("Pod sandbox removed", "podSandboxID", p.rec.ID)
-	m.publish(EventDeleted, p.rec.ID, p.rec.ID)
+	klog.FromContext(ctx).Info("Pod sandbox removed", "podSandboxID", p.id)
+	m.publish(EventDeleted, p.id, p.id)
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (m *Manager) stopPodTask(ctx context.Context, p *pod) error {
 	if s == nil {
 		return nil
 	}
-	id := p.rec.ID
+	id := p.id
 	if err := s.Kill(ctx, id, "", sigkill, true); err != nil && !gone(err) {
 		return fmt.Errorf("killing the sandbox task: %w", err)
 	}

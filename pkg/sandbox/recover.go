@@ -81,7 +81,7 @@ func (m *Manager) loadPod(rec PodRecord) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pods[rec.ID] = &pod{rec: rec, cfg: cfg}
+	m.pods[rec.ID] = &pod{id: rec.ID, rec: rec, cfg: cfg}
 	m.podNames[podNameKey(cfg.GetMetadata())] = rec.ID
 	return nil
 }
@@ -93,7 +93,7 @@ func (m *Manager) loadContainer(rec ContainerRecord) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.ctrs[rec.ID] = &container{rec: rec, cfg: cfg}
+	m.ctrs[rec.ID] = &container{id: rec.ID, rec: rec, cfg: cfg}
 	m.ctrNames[containerNameKey(rec.PodID, cfg.GetMetadata())] = rec.ID
 	return nil
 }

@@ -1,0 +1,201 @@
+package sandbox
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func TestContainerLifecycle(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	pod := e.runPod("web")
+	a := e.runContainer(pod, "a")
+	b := e.runContainer(pod, "b")
+
+	assert.Len(t, e.shims.Launches(), 1, "the pod's containers share the pod's one shim")
+	ca := e.container(a)
+	assert.Equal(t, ContainerRunning, ca.State)
+	assert.Equal(t, "/var/log/pods/web/a.log", ca.LogPath)
+	assert.Equal(t, "sha256:1111", ca.ImageID)
+	assert.Equal(t, testImage, ca.ImageName)
+	assert.False(t, ca.StartedAt.IsZero())
+	task, ok := e.shims.Task(a)
+	require.True(t, ok)
+	assert.Contains(t, task.Create.Stdout, "/usr/local/bin/wincri-logger?", "output goes to the logging process")
+	assert.Equal(t, task.Create.Stdout, task.Create.Stderr)
+
+	assert.Len(t, e.m.ListContainers(ContainerFilter{PodID: pod}), 2)
+	assert.Len(t, e.m.ListContainers(ContainerFilter{Labels: map[string]string{"c": "b"}}), 1)
+	assert.Len(t, e.m.ListContainers(ContainerFilter{State: ContainerRunning}), 2)
+	assert.Empty(t, e.m.ListContainers(ContainerFilter{State: ContainerExited}))
+
+	require.NoError(t, e.m.StopContainer(ctx, a, 10))
+	ca = e.container(a)
+	assert.Equal(t, ContainerExited, ca.State)
+	assert.False(t, ca.FinishedAt.IsZero())
+	require.NoError(t, e.m.StopContainer(ctx, a, 10), "stopping twice succeeds")
+	err := e.m.StartContainer(ctx, a)
+	assert.True(t, errdefs.IsFailedPrecondition(err), "restarting an exited container: %v", err)
+
+	require.NoError(t, e.m.RemoveContainer(ctx, a))
+	_, err = e.m.ContainerStatus(a)
+	assert.True(t, errdefs.IsNotFound(err))
+	assert.Equal(t, 1, e.plat.ctrCleanups[a], "remove cleans the writable layer")
+	require.NoError(t, e.m.RemoveContainer(ctx, a), "removing twice succeeds")
+
+	require.NoError(t, e.m.RemovePod(ctx, pod), "removing a pod removes its running containers")
+	_, err = e.m.ContainerStatus(b)
+	assert.True(t, errdefs.IsNotFound(err))
+	assertNoRecords(t, e.db)
+}
+
+func TestCreateContainerRules(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	pod := e.runPod("web")
+	first := e.runContainer(pod, "a")
+
+	t.Run("duplicate name names the holder", func(t *testing.T) {
+		cfg := containerConfig("a")
+		cfg.Command = []string{"other"}
+		_, err := e.m.CreateContainer(ctx, pod, cfg)
+		assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
+		assert.Contains(t, err.Error(), first)
+	})
+	t.Run("a retry of the same request gets the same container", func(t *testing.T) {
+		id, err := e.m.CreateContainer(ctx, pod, containerConfig("a"))
+		require.NoError(t, err)
+		assert.Equal(t, first, id)
+	})
+	t.Run("missing image says to pull it", func(t *testing.T) {
+		cfg := containerConfig("b")
+		cfg.Image.Image = "nginx"
+		_, err := e.m.CreateContainer(ctx, pod, cfg)
+		assert.True(t, errdefs.IsNotFound(err), "%v", err)
+		assert.Contains(t, err.Error(), "pull it first")
+	})
+	t.Run("log path escaping the pod's log directory", func(t *testing.T) {
+		cfg := containerConfig("c")
+		cfg.LogPath = "../../etc/passwd"
+		_, err := e.m.CreateContainer(ctx, pod, cfg)
+		assert.True(t, errdefs.IsInvalidArgument(err), "%v", err)
+	})
+	t.Run("unknown pod", func(t *testing.T) {
+		_, err := e.m.CreateContainer(ctx, "nope", containerConfig("d"))
+		assert.True(t, errdefs.IsNotFound(err), "%v", err)
+	})
+	t.Run("spec failure leaves nothing", func(t *testing.T) {
+		e.plat.containerErr = errors.New("bad mount")
+		_, err := e.m.CreateContainer(ctx, pod, containerConfig("e"))
+		require.Error(t, err)
+		assert.Len(t, e.m.ListContainers(ContainerFilter{}), 1)
+		e.plat.containerErr = nil
+		_, err = e.m.CreateContainer(ctx, pod, containerConfig("e"))
+		require.NoError(t, err, "the failed request freed the name")
+	})
+	t.Run("pod not ready", func(t *testing.T) {
+		require.NoError(t, e.m.StopPod(ctx, pod))
+		_, err := e.m.CreateContainer(ctx, pod, containerConfig("f"))
+		assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+	})
+}
+
+func TestContainerExitReasons(t *testing.T) {
+	tests := []struct {
+		name       string
+		oom        bool
+		code       uint32
+		wantReason string
+	}{
+		{"success", false, 0, ReasonCompleted},
+		{"failure", false, 1, ReasonError},
+		{"oom kill", true, 137, ReasonOOMKilled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			pod := e.runPod("web")
+			id := e.runContainer(pod, "a")
+			if tt.oom {
+				e.shims.OOM(id)
+			}
+			require.NoError(t, e.shims.Exit(id, "", tt.code))
+			c := e.container(id)
+			assert.Equal(t, ContainerExited, c.State)
+			assert.Equal(t, int32(tt.code), c.ExitCode)
+			assert.Equal(t, tt.wantReason, c.Reason)
+		})
+	}
+}
+
+func TestStopContainerKillsAfterGracePeriod(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "stubborn")
+	require.NoError(t, e.shims.IgnoreSignals(id, ""))
+	start := time.Now()
+	require.NoError(t, e.m.StopContainer(t.Context(), id, 1))
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "the grace period is honoured")
+	c := e.container(id)
+	assert.Equal(t, ContainerExited, c.State)
+	assert.Equal(t, int32(137), c.ExitCode, "killed")
+}
+
+func TestShimDeathMarksContainersExited(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "a")
+	e.shims.Crash(pod)
+	require.Eventually(t, func() bool {
+		p, err := e.m.PodStatus(pod)
+		return err == nil && p.State == PodNotReady
+	}, 5*time.Second, 10*time.Millisecond)
+	c := e.container(id)
+	assert.Equal(t, int32(shimDiedExitCode), c.ExitCode)
+	assert.Equal(t, ReasonShimDied, c.Reason)
+	assert.Contains(t, c.Message, "shim")
+	p, err := e.m.PodStatus(pod)
+	require.NoError(t, err)
+	assert.Equal(t, PodNotReady, p.State)
+	require.Eventually(t, func() bool { return len(e.shims.Cleanups()) > 0 }, 5*time.Second, 10*time.Millisecond, "the dead shim is cleaned up")
+}
+
+func TestUpdateContainerResources(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "a")
+	r := &runtime.ContainerResources{Linux: &runtime.LinuxContainerResources{MemoryLimitInBytes: 64 << 20}}
+	require.NoError(t, e.m.UpdateContainerResources(t.Context(), id, r, nil))
+	assert.Equal(t, int64(64<<20), e.plat.updatedMemory)
+	task, _ := e.shims.Task(id)
+	assert.NotEmpty(t, task.Updates, "a running task is updated in place")
+	c := e.container(id)
+	require.NotNil(t, c.Resources)
+	assert.Equal(t, int64(64<<20), c.Resources.GetLinux().GetMemoryLimitInBytes())
+}
+
+func TestEventsFollowTheLifecycle(t *testing.T) {
+	e := newEnv(t)
+	events, cancel := e.m.Subscribe()
+	defer cancel()
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "a")
+	require.NoError(t, e.m.StopContainer(t.Context(), id, 0))
+	require.NoError(t, e.m.RemoveContainer(t.Context(), id))
+	var got []EventType
+	for len(got) < 5 {
+		select {
+		case ev := <-events:
+			got = append(got, ev.Type)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("events so far: %v", got)
+		}
+	}
+	assert.Equal(t, []EventType{EventStarted, EventCreated, EventStarted, EventStopped, EventDeleted}, got)
+}

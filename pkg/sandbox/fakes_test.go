@@ -1,0 +1,251 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/containerd/typeurl/v2"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/network"
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/shim/shimtest"
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// fakeNetwork records setups and teardowns.
+type fakeNetwork struct {
+	mu        sync.Mutex
+	setupErr  error
+	active    map[string]bool
+	teardowns int
+}
+
+func (f *fakeNetwork) Setup(_ context.Context, pod network.PodNetwork) (network.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.setupErr != nil {
+		return network.Result{}, f.setupErr
+	}
+	f.active[pod.ID] = true
+	return network.Result{NamespacePath: "/run/netns/" + pod.ID, IPs: []netip.Addr{netip.MustParseAddr("10.88.0.7")}}, nil
+}
+
+func (f *fakeNetwork) Teardown(_ context.Context, pod network.PodNetwork) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.teardowns++
+	delete(f.active, pod.ID)
+	return nil
+}
+
+func (f *fakeNetwork) ListNamespaces() ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for id := range f.active {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (f *fakeNetwork) RemoveNamespace(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.active, id)
+	return nil
+}
+
+func (f *fakeNetwork) isActive(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.active[id]
+}
+
+// fakeImages knows one image.
+type fakeImages struct{}
+
+const testImage = "docker.io/library/busybox:latest"
+
+func (fakeImages) Resolve(_ context.Context, ref string) (*image.Image, error) {
+	if ref != testImage && ref != "busybox" {
+		return nil, fmt.Errorf("image %q: %w", ref, errdefs.ErrNotFound)
+	}
+	return &image.Image{
+		ID:       "sha256:1111",
+		RepoTags: []string{testImage},
+		Config:   ocispec.Image{Config: ocispec.ImageConfig{Cmd: []string{"sh"}}},
+	}, nil
+}
+
+func (fakeImages) Pull(context.Context, string, image.PullOptions) (string, error) {
+	return "", errdefs.ErrNotImplemented
+}
+
+// fakePlatform builds trivial specs and records cleanups.
+type fakePlatform struct {
+	mu            sync.Mutex
+	podCleanups   map[string]int
+	ctrCleanups   map[string]int
+	containerErr  error
+	updatedMemory int64
+}
+
+func (f *fakePlatform) PodSpec(_ context.Context, in PodInput) (*specs.Spec, []shim.Mount, error) {
+	return &specs.Spec{Process: &specs.Process{Args: []string{"/pause"}}}, nil, nil
+}
+
+func (f *fakePlatform) CleanupPod(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.podCleanups[id]++
+	return nil
+}
+
+func (f *fakePlatform) ContainerSpec(_ context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error) {
+	if f.containerErr != nil {
+		return nil, nil, f.containerErr
+	}
+	return &specs.Spec{Process: &specs.Process{Args: in.Config.GetCommand()}, Linux: &specs.Linux{}}, nil, nil
+}
+
+func (f *fakePlatform) CleanupContainer(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ctrCleanups[id]++
+	return nil
+}
+
+func (f *fakePlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+	f.mu.Lock()
+	f.updatedMemory = r.GetLinux().GetMemoryLimitInBytes()
+	f.mu.Unlock()
+	return shim.LinuxResources(&specs.LinuxResources{})
+}
+
+// env is a Manager over fakes, sharing its store and fake shims with the
+// Managers that restart() makes.
+type env struct {
+	t     *testing.T
+	m     *Manager
+	shims *shimtest.Manager
+	net   *fakeNetwork
+	plat  *fakePlatform
+	db    *store.Store
+	root  string
+	// events forwards the fake shims' events to the current Manager.
+	mu     sync.Mutex
+	target func(shim.Event)
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	// Short: unix socket paths under the state directory hold at most
+	// 107 bytes, and t.TempDir() paths are long.
+	root, err := os.MkdirTemp("", "wsb")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(root) })
+	db, err := store.Open(root + "/state.db")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	e := &env{
+		t:    t,
+		net:  &fakeNetwork{active: map[string]bool{}},
+		plat: &fakePlatform{podCleanups: map[string]int{}, ctrCleanups: map[string]int{}},
+		db:   db,
+		root: root,
+	}
+	e.shims = shimtest.NewManager(func(ev shim.Event) {
+		e.mu.Lock()
+		fn := e.target
+		e.mu.Unlock()
+		if fn != nil {
+			fn(ev)
+		}
+	})
+	e.m = e.newManager()
+	return e
+}
+
+func (e *env) newManager() *Manager {
+	e.t.Helper()
+	m, err := New(Options{
+		Config:     config.Default(),
+		Root:       e.root + "/root",
+		State:      e.root + "/state",
+		Store:      e.db,
+		Network:    e.net,
+		Images:     fakeImages{},
+		Platform:   e.plat,
+		LoggerPath: "/usr/local/bin/wincri-logger",
+		NewShims: func(on func(shim.Event)) (shim.Manager, error) {
+			e.mu.Lock()
+			e.target = on
+			e.mu.Unlock()
+			return e.shims, nil
+		},
+	})
+	require.NoError(e.t, err)
+	return m
+}
+
+// restart replaces the Manager as a restarted wincri would and recovers.
+func (e *env) restart() {
+	e.t.Helper()
+	e.m = e.newManager()
+	require.NoError(e.t, e.m.Recover(e.t.Context()))
+}
+
+func podConfig(name string) *runtime.PodSandboxConfig {
+	return &runtime.PodSandboxConfig{
+		Metadata:     &runtime.PodSandboxMetadata{Name: name, Namespace: "default", Uid: name + "-uid"},
+		LogDirectory: "/var/log/pods/" + name,
+		Labels:       map[string]string{"app": name},
+	}
+}
+
+func containerConfig(name string) *runtime.ContainerConfig {
+	return &runtime.ContainerConfig{
+		Metadata: &runtime.ContainerMetadata{Name: name},
+		Image:    &runtime.ImageSpec{Image: testImage},
+		Command:  []string{"sleep", "1000"},
+		LogPath:  name + ".log",
+		Labels:   map[string]string{"c": name},
+	}
+}
+
+// runPod runs a pod and returns its id.
+func (e *env) runPod(name string) string {
+	e.t.Helper()
+	id, err := e.m.RunPod(e.t.Context(), podConfig(name), "")
+	require.NoError(e.t, err)
+	return id
+}
+
+// runContainer creates and starts a container in pod.
+func (e *env) runContainer(podID, name string) string {
+	e.t.Helper()
+	id, err := e.m.CreateContainer(e.t.Context(), podID, containerConfig(name))
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.m.StartContainer(e.t.Context(), id))
+	return id
+}
+
+// containerState syncs the fake's events and reads a container.
+func (e *env) container(id string) Container {
+	e.t.Helper()
+	e.shims.Sync()
+	c, err := e.m.ContainerStatus(id)
+	require.NoError(e.t, err)
+	return c
+}

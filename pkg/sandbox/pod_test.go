@@ -1,0 +1,116 @@
+package sandbox
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wincri/wincri/pkg/store"
+)
+
+func TestPodLifecycle(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	id := e.runPod("web")
+
+	p, err := e.m.PodStatus(id[:12])
+	require.NoError(t, err, "a unique id prefix finds the pod")
+	assert.Equal(t, PodReady, p.State)
+	assert.Equal(t, []string{"10.88.0.7"}, p.IPs)
+	assert.Equal(t, "process", p.Handler)
+	assert.True(t, e.net.isActive(id))
+	assert.True(t, e.shims.Running(id), "the pod's shim runs")
+	assert.Len(t, e.m.ListPods(PodFilter{}), 1)
+	assert.Len(t, e.m.ListPods(PodFilter{Labels: map[string]string{"app": "web"}}), 1)
+	assert.Empty(t, e.m.ListPods(PodFilter{Labels: map[string]string{"app": "db"}}))
+	assert.Empty(t, e.m.ListPods(PodFilter{State: PodNotReady}))
+
+	require.NoError(t, e.m.StopPod(ctx, id))
+	p, err = e.m.PodStatus(id)
+	require.NoError(t, err)
+	assert.Equal(t, PodNotReady, p.State)
+	assert.False(t, e.net.isActive(id), "stop releases the network")
+	assert.False(t, e.shims.Running(id), "stop ends the shim")
+	require.NoError(t, e.m.StopPod(ctx, id), "stopping twice succeeds")
+
+	require.NoError(t, e.m.RemovePod(ctx, id))
+	_, err = e.m.PodStatus(id)
+	assert.True(t, errdefs.IsNotFound(err))
+	require.NoError(t, e.m.RemovePod(ctx, id), "removing twice succeeds")
+	require.NoError(t, e.m.StopPod(ctx, "unknown"), "stopping an unknown pod succeeds")
+	assertNoRecords(t, e.db)
+}
+
+func TestRunPodNameReservation(t *testing.T) {
+	e := newEnv(t)
+	id := e.runPod("web")
+
+	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	require.NoError(t, err, "a retry of the same request")
+	assert.Equal(t, id, again, "gets the pod the first request built")
+
+	other := podConfig("web")
+	other.Hostname = "different"
+	_, err = e.m.RunPod(t.Context(), other, "")
+	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
+	assert.Contains(t, err.Error(), id, "the error names the holder")
+
+	_, err = e.m.RunPod(t.Context(), podConfig("db"), "gvisor")
+	assert.True(t, errdefs.IsInvalidArgument(err), "unknown handler: %v", err)
+	assert.Contains(t, err.Error(), "process", "the error lists the configured handlers")
+}
+
+func TestRunPodFailureUndoesEverything(t *testing.T) {
+	for _, method := range []string{"Launch", "Create", "Start"} {
+		t.Run(method, func(t *testing.T) {
+			e := newEnv(t)
+			boom := errors.New("boom")
+			e.shims.FailNext(method, boom)
+			_, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+			require.ErrorIs(t, err, boom)
+			assert.Empty(t, e.m.ListPods(PodFilter{}))
+			ids, _ := e.net.ListNamespaces()
+			assert.Empty(t, ids, "the network is released")
+			assertNoRecords(t, e.db)
+			// The name is free again.
+			e.runPod("web")
+		})
+	}
+}
+
+func TestRunPodNetworkFailure(t *testing.T) {
+	e := newEnv(t)
+	e.net.setupErr = errors.New("cni: no IPs left")
+	_, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no IPs left")
+	assert.Empty(t, e.shims.Launches(), "no shim is started without a network")
+	assertNoRecords(t, e.db)
+}
+
+func TestSandboxExitMakesPodNotReady(t *testing.T) {
+	e := newEnv(t)
+	id := e.runPod("web")
+	require.NoError(t, e.shims.Exit(id, "", 2))
+	e.shims.Sync()
+	p, err := e.m.PodStatus(id)
+	require.NoError(t, err)
+	assert.Equal(t, PodNotReady, p.State)
+	assert.Equal(t, int32(2), p.ExitCode)
+}
+
+func assertNoRecords(t *testing.T, db *store.Store) {
+	t.Helper()
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		pods, err := store.List[PodRecord](tx, bucketPods)
+		require.NoError(t, err)
+		assert.Empty(t, pods, "pod records")
+		ctrs, err := store.List[ContainerRecord](tx, bucketContainers)
+		require.NoError(t, err)
+		assert.Empty(t, ctrs, "container records")
+		return nil
+	}))
+}
