@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 hack/setup.sh >&2
 export PATH="$(go env GOPATH)/bin:/usr/local/go/bin:$PATH"
-CGO_ENABLED=0 go build -o bin/wincri ./cmd/wincri
+# Static binaries: wincri is also the pods' pause process.
+CGO_ENABLED=0 go build -o bin/ ./cmd/wincri ./cmd/wincri-logger
 exec bin/wincri "$@"

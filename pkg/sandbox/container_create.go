@@ -14,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog"
+	"github.com/wincri/wincri/pkg/crilog/logger"
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
@@ -161,6 +162,9 @@ func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
 	}
 	faultpoint.Hit(ctx, faultpoint.ContainerAfterDelete)
 	if err := m.plat.CleanupContainer(ctx, rec.ID); err != nil {
+		return err
+	}
+	if err := logger.Cleanup(m.dirs.loggerState(), rec.ID); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(m.dirs.containerBundle(rec.ID)); err != nil {
