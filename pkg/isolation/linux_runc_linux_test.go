@@ -1,0 +1,203 @@
+package isolation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/internal/testutil"
+)
+
+// TestLinuxSpecsRunUnderRunc hands the built specs to the real runc: a
+// pause process in its own network namespace, then a container joining
+// it, and checks from inside what the container sees. It proves that
+// runc accepts every option, mount and seccomp rule the builders emit.
+func TestLinuxSpecsRunUnderRunc(t *testing.T) {
+	testutil.RequireRoot(t)
+	runc := testutil.RequireBinary(t, "runc")
+	ipTool := testutil.RequireBinary(t, "ip")
+	busybox := testutil.RequireBinary(t, "busybox")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	tmp := t.TempDir()
+	stateRoot := filepath.Join(tmp, "runc")
+	suffix := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
+	runIn := func(ctx context.Context, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, runc, append([]string{"--root", stateRoot}, args...)...)
+		cmd.WaitDelay = 5 * time.Second
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	run := func(args ...string) (string, error) { return runIn(ctx, args...) }
+	// Cleanups run after ctx is cancelled.
+	cleanup := func(id string) { _, _ = runIn(context.Background(), "delete", "-f", id) }
+	// A detached container inherits runc's stdio: give it none, or the
+	// pipes stay open for the container's lifetime.
+	runDetached := func(bundle, id string) error {
+		logFile := filepath.Join(tmp, id+".log")
+		cmd := exec.CommandContext(ctx, runc, "--root", stateRoot, "--log", logFile, "run", "-d", "--bundle", bundle, id)
+		if err := cmd.Run(); err != nil {
+			msg, _ := os.ReadFile(logFile)
+			return fmt.Errorf("%w: %s", err, msg)
+		}
+		return nil
+	}
+
+	// The pod's network namespace, as the CNI step would leave it.
+	netns := "wincri-isotest-" + suffix
+	ipOut, err := exec.CommandContext(ctx, ipTool, "netns", "add", netns).CombinedOutput()
+	require.NoError(t, err, string(ipOut))
+	t.Cleanup(func() { _ = exec.Command(ipTool, "netns", "delete", netns).Run() })
+
+	// Pod files the integrator writes.
+	podDir := filepath.Join(tmp, "pod")
+	files := SandboxFiles{
+		HostnamePath:   filepath.Join(podDir, "hostname"),
+		HostsPath:      filepath.Join(podDir, "hosts"),
+		ResolvConfPath: filepath.Join(podDir, "resolv.conf"),
+		ShmPath:        filepath.Join(podDir, "shm"),
+	}
+	require.NoError(t, os.MkdirAll(files.ShmPath, 0o1777))
+	require.NoError(t, os.WriteFile(files.HostnamePath, []byte("isotest\n"), 0o644))
+	require.NoError(t, os.WriteFile(files.HostsPath, []byte("127.0.0.1 localhost\n"), 0o644))
+	require.NoError(t, os.WriteFile(files.ResolvConfPath, []byte("nameserver 127.0.0.53\n"), 0o644))
+
+	floor, err := DaemonOOMScoreAdj()
+	require.NoError(t, err)
+
+	// Sandbox.
+	pauseRoot := makeBusyboxRootfs(t, filepath.Join(tmp, "pause-rootfs"), busybox, nil)
+	pod := testPodConfig()
+	pod.Hostname = "isotest"
+	pod.Linux = &runtimeapi.LinuxPodSandboxConfig{
+		Sysctls:         map[string]string{"kernel.shm_rmid_forced": "1"},
+		SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{Seccomp: &runtimeapi.SecurityProfile{}},
+	}
+	sbSpec, err := LinuxSandboxSpec(ctx, LinuxSandboxInput{
+		ID: "sb-" + suffix, Config: pod, NetNSPath: "/run/netns/" + netns,
+		PauseArgs: []string{"/bin/busybox", "sleep", "600"}, RootfsPath: pauseRoot, Files: files,
+		RestrictOOMScoreAdj: true, OOMScoreAdjFloor: floor,
+	})
+	require.NoError(t, err)
+	sbBundle := writeBundle(t, filepath.Join(tmp, "sb-bundle"), sbSpec)
+	sbID := "sb-" + suffix
+	t.Cleanup(func() { cleanup(sbID) })
+	require.NoError(t, runDetached(sbBundle, sbID))
+	out, err := run("state", sbID)
+	require.NoError(t, err, out)
+	var state struct {
+		Pid    int    `json:"pid"`
+		Status string `json:"status"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &state))
+	require.Equal(t, "running", state.Status)
+
+	// Container joining the pod.
+	vol := filepath.Join(tmp, "vol")
+	require.NoError(t, os.MkdirAll(vol, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(vol, "f"), []byte("from-volume"), 0o644))
+	ctrRoot := makeBusyboxRootfs(t, filepath.Join(tmp, "ctr-rootfs"), busybox, map[string]string{
+		"etc/passwd": testPasswd, "etc/group": testGroup,
+	})
+	script := strings.Join([]string{
+		"id -u", "id -G", "hostname", "cat /proc/sys/kernel/shm_rmid_forced",
+		"grep Seccomp: /proc/self/status", "grep NoNewPrivs: /proc/self/status",
+		"(touch /probe 2>/dev/null && echo rootfs-rw) || echo rootfs-ro",
+		"cat /vol/f; echo", "cat /proc/1/cmdline | tr '\\0' ' '; echo",
+		"cat /etc/resolv.conf", "echo $GREETING",
+	}, "; ")
+	ctrSpec, err := LinuxContainerSpec(ctx, LinuxContainerInput{
+		ID: "ctr-" + suffix, SandboxID: sbID, SandboxConfig: pod,
+		Config: &runtimeapi.ContainerConfig{
+			Metadata: &runtimeapi.ContainerMetadata{Name: "probe"},
+			Command:  []string{"/bin/sh", "-c", script},
+			Envs:     []*runtimeapi.KeyValue{{Key: "GREETING", Value: []byte("hello")}},
+			Mounts:   []*runtimeapi.Mount{{ContainerPath: "/vol", HostPath: vol, Readonly: true}},
+			Linux: &runtimeapi.LinuxContainerConfig{
+				Resources: &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, CpuShares: 128},
+				SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
+					RunAsUser:          &runtimeapi.Int64Value{Value: 1000},
+					SupplementalGroups: []int64{1234},
+					ReadonlyRootfs:     true,
+					NoNewPrivs:         true,
+					Seccomp:            &runtimeapi.SecurityProfile{},
+					NamespaceOptions:   &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_POD},
+				},
+			},
+		},
+		ImageConfig: imagespec.ImageConfig{},
+		RootfsPath:  ctrRoot,
+		Namespaces:  ContainerNamespaces{SandboxPid: uint32(state.Pid)},
+		Files:       files,
+		Host:        NodeHost{},
+	})
+	require.NoError(t, err)
+	ctrBundle := writeBundle(t, filepath.Join(tmp, "ctr-bundle"), ctrSpec)
+	ctrID := "ctr-" + suffix
+	t.Cleanup(func() { cleanup(ctrID) })
+	out, err = run("run", "--bundle", ctrBundle, ctrID)
+	require.NoError(t, err, out)
+
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.GreaterOrEqual(t, len(lines), 11, out)
+	assert.Equal(t, "1000", lines[0])
+	assert.ElementsMatch(t, []string{"1000", "33", "50000", "1234"}, strings.Fields(lines[1]))
+	assert.Equal(t, "isotest", lines[2], "the pod's UTS namespace")
+	assert.Equal(t, "1", lines[3], "the pod's sysctl in the pod's IPC namespace")
+	assert.Equal(t, "Seccomp:\t2", lines[4], "runtime/default installs a filter")
+	assert.Equal(t, "NoNewPrivs:\t1", lines[5])
+	assert.Equal(t, "rootfs-ro", lines[6])
+	assert.Equal(t, "from-volume", lines[7])
+	assert.Equal(t, "/bin/busybox sleep 600", strings.TrimSpace(lines[8]), "pid 1 is the pause process: the pod's pid namespace")
+	assert.Equal(t, "nameserver 127.0.0.53", lines[9])
+	assert.Equal(t, "hello", lines[10])
+}
+
+// makeBusyboxRootfs lays out a minimal rootfs: busybox as /bin/sh and
+// the given files.
+func makeBusyboxRootfs(t *testing.T, root, busybox string, files map[string]string) string {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	src, err := os.Open(busybox)
+	require.NoError(t, err)
+	defer src.Close()
+	dst, err := os.OpenFile(filepath.Join(root, "bin", "busybox"), os.O_CREATE|os.O_WRONLY, 0o755)
+	require.NoError(t, err)
+	_, err = io.Copy(dst, src)
+	require.NoError(t, err)
+	require.NoError(t, dst.Close())
+	require.NoError(t, os.Symlink("busybox", filepath.Join(root, "bin", "sh")))
+	for _, d := range []string{"proc", "dev", "sys", "etc", "vol"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	for _, f := range []string{"etc/hostname", "etc/hosts", "etc/resolv.conf"} {
+		require.NoError(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
+	}
+	for p, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(content), 0o644))
+	}
+	return root
+}
+
+func writeBundle(t *testing.T, dir string, spec *specs.Spec) string {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	data, err := json.MarshalIndent(spec, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644))
+	return dir
+}
