@@ -53,6 +53,9 @@ type progressReader struct {
 	ctx context.Context
 	r   io.Reader
 	n   *atomic.Int64
+	// download marks the registry stream, where the mid-download fault
+	// point fires; the unpack reads its verified copy.
+	download bool
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
@@ -61,6 +64,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	}
 	n, err := p.r.Read(b)
 	p.n.Add(int64(n))
-	faultpoint.Hit(p.ctx, faultpoint.PullMidDownload)
+	if p.download {
+		faultpoint.Hit(p.ctx, faultpoint.PullMidDownload)
+	}
 	return n, err
 }

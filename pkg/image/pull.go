@@ -234,7 +234,7 @@ func (s *Service) download(ctx context.Context, job layerJob, p *transferProgres
 		return err
 	}
 	defer rc.Close()
-	_, err = s.content.Write(job.blob.Digest, job.blob.Size, &progressReader{ctx: ctx, r: rc, n: &p.downloaded})
+	_, err = s.content.Write(job.blob.Digest, job.blob.Size, &progressReader{ctx: ctx, r: rc, n: &p.downloaded, download: true})
 	if err != nil && ctx.Err() == nil && !errdefs.IsDataLoss(err) {
 		err = registryError(endpoint{host: "layer download"}, err)
 	}
