@@ -24,8 +24,9 @@ func HostProcessPod(pod *runtimeapi.PodSandboxConfig) bool {
 }
 
 // ValidateWindowsPod checks a pod sandbox config against what Windows
-// isolation under h can honour. Errors wrap errdefs.ErrInvalidArgument
-// and name the unsupported feature.
+// isolation under h can honour, and for a hyperv handler its utility VM
+// sizing. Errors wrap errdefs.ErrInvalidArgument and name the
+// unsupported feature or the invalid annotation.
 func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	if pod == nil {
 		return fmt.Errorf("pod sandbox config is missing: %w", errdefs.ErrInvalidArgument)
@@ -33,6 +34,12 @@ func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	hostProcess := HostProcessPod(pod)
 	if hostProcess && h.HyperV() {
 		return invalidArg("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q); use a process-isolated handler", h.Name)
+	}
+	if h.HyperV() {
+		// Bad sizing annotations fail here, before any network is set up.
+		if _, err := SizeUVM(pod, h); err != nil {
+			return err
+		}
 	}
 	ns := pod.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	if ns == nil {

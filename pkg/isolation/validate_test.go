@@ -64,6 +64,12 @@ func TestValidateWindowsPod(t *testing.T) {
 		{name: "HostProcess pod with hyperv", pod: podWithNS(nsNode, nsContainer, nsPod, true), handler: winHyperVHandler,
 			wantErr: "HostProcess pods cannot run with Hyper-V isolation"},
 		{name: "missing config", pod: nil, handler: winProcessHandler, wantErr: "pod sandbox config is missing"},
+		{name: "bad UVM size annotation, hyperv", handler: winHyperVHandler,
+			pod: func() *runtimeapi.PodSandboxConfig {
+				p := podWithNS(nsPod, nsContainer, nsPod, false)
+				p.Annotations = map[string]string{"io.microsoft.virtualmachine.computetopology.processor.count": "0"}
+				return p
+			}(), wantErr: "io.microsoft.virtualmachine.computetopology.processor.count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
