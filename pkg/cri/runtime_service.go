@@ -30,3 +30,12 @@ type Runtime interface {
 }
 
 var _ Runtime = (*sandbox.Manager)(nil)
+
+// EventRuntime is the part of Runtime that GetContainerEvents uses.
+type EventRuntime interface {
+	// Subscribe streams lifecycle events until cancel; the channel is
+	// closed when the subscriber falls too far behind.
+	Subscribe() (events <-chan sandbox.Event, cancel func())
+}
+
+var _ EventRuntime = (*sandbox.Manager)(nil)

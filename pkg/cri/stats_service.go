@@ -1,0 +1,32 @@
+package cri
+
+import (
+	"context"
+	"fmt"
+	goruntime "runtime"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/wincri/wincri/pkg/sandbox"
+)
+
+// StatsRuntime reports resource usage. The Runtime handed to New
+// implements it too when wincri serves stats (the daemon binds the
+// sandbox manager to its stats cache); otherwise the stats RPCs answer
+// Unimplemented.
+type StatsRuntime interface {
+	PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats
+	ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats
+}
+
+// windowsStats says which shape of stats this host reports: a Windows
+// host runs only Windows pods, a Linux host only Linux ones.
+const windowsStats = goruntime.GOOS == "windows"
+
+func (s *Server) statsRuntime() (StatsRuntime, error) {
+	r, ok := s.runtime.(StatsRuntime)
+	if !ok {
+		return nil, fmt.Errorf("this runtime does not report stats: %w", errdefs.ErrNotImplemented)
+	}
+	return r, nil
+}

@@ -1,0 +1,191 @@
+package sandbox
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/stats"
+)
+
+// statsParallelism bounds how many pods' shims are asked at once.
+const statsParallelism = 16
+
+// podRateKey keeps a pod's CPU rate apart from its sandbox task's.
+const podRateKey = "pod/"
+
+// StatsCache is what stats keep between requests: the previous CPU
+// samples that rates derive from, and the writable layers' disk usage,
+// measured in the background by Run.
+type StatsCache struct {
+	rates *stats.Rates
+	disk  *stats.DiskUsage
+}
+
+// NewStatsCache returns an empty cache; diskInterval is how often
+// writable layers are re-measured (stats.DefaultDiskInterval when 0).
+func NewStatsCache(diskInterval time.Duration) *StatsCache {
+	return &StatsCache{rates: stats.NewRates(), disk: stats.NewDiskUsage(diskInterval)}
+}
+
+// Run measures disk usage until ctx ends.
+func (c *StatsCache) Run(ctx context.Context) { c.disk.Run(ctx) }
+
+// ContainerStats is one container's usage.
+type ContainerStats struct {
+	Container Container
+	// Sample is empty for a container that is not running.
+	stats.Sample
+	// WritableLayer is nil until its first background measurement.
+	WritableLayer *stats.Filesystem
+}
+
+// PodStats is one pod's usage: the sum of its sandbox's and its
+// containers' tasks, so that pods without a cgroup parent of their own
+// (as crictl creates them) have figures too.
+type PodStats struct {
+	Pod Pod
+	stats.Sample
+	// Network lists the pod's interfaces, its default (eth0 on Linux)
+	// first; nil for host-network pods.
+	Network    []stats.Interface
+	Containers []ContainerStats
+}
+
+// PodStats reports the ready pods that match f, gathering pods in
+// parallel. A pod whose shim does not answer is reported without
+// figures rather than failing the whole list.
+func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) []PodStats {
+	if f.State == "" {
+		f.State = PodReady
+	}
+	pods := m.ListPods(f)
+	out := make([]PodStats, len(pods))
+	sem := make(chan struct{}, statsParallelism)
+	var wg sync.WaitGroup
+	for i, p := range pods {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = m.podStats(ctx, cache, p)
+		}()
+	}
+	wg.Wait()
+	if f.ID == "" && len(f.Labels) == 0 {
+		m.forgetStats(cache)
+	}
+	return out
+}
+
+// ContainerStats reports the containers that match f; running ones
+// with their tasks' figures.
+func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f ContainerFilter) []ContainerStats {
+	ctrs := m.ListContainers(f)
+	out := make([]ContainerStats, len(ctrs))
+	sem := make(chan struct{}, statsParallelism)
+	var wg sync.WaitGroup
+	for i, c := range ctrs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var s shim.Shim
+			if p, err := m.getPod(c.PodID); err == nil {
+				s = p.getShim()
+			}
+			out[i] = m.containerStats(ctx, cache, s, c)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod) PodStats {
+	out := PodStats{Pod: pod}
+	p, err := m.getPod(pod.ID)
+	if err != nil {
+		return out
+	}
+	s := p.getShim()
+	samples := []stats.Sample{m.taskSample(ctx, s, pod.ID)}
+	for _, c := range m.ListContainers(ContainerFilter{PodID: pod.ID, State: ContainerRunning}) {
+		if c.PodID != pod.ID { // ListContainers matches a prefix
+			continue
+		}
+		cs := m.containerStats(ctx, cache, s, c)
+		out.Containers = append(out.Containers, cs)
+		samples = append(samples, cs.Sample)
+	}
+	out.Sample = stats.Sum(samples...)
+	cache.rates.Apply(podRateKey+pod.ID, &out.Sample)
+	if pod.NetNS != "" {
+		ifaces, err := podInterfaces(ctx, pod.PodRecord, pod.Config)
+		if err != nil {
+			klog.FromContext(ctx).V(4).Info("Reading pod network counters failed", "podSandboxID", pod.ID, "err", err)
+		}
+		out.Network = ifaces
+	}
+	return out
+}
+
+func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, s shim.Shim, c Container) ContainerStats {
+	out := ContainerStats{Container: c}
+	if fs, ok := cache.disk.Get(m.dirs.containerLayer(c.ID)); ok {
+		out.WritableLayer = &fs
+	}
+	if c.State != ContainerRunning {
+		return out
+	}
+	out.Sample = m.taskSample(ctx, s, c.ID)
+	cache.rates.Apply(c.ID, &out.Sample)
+	return out
+}
+
+// taskSample asks a task's shim for its figures; an empty sample when
+// it cannot answer (the task exited or the shim is gone).
+func (m *Manager) taskSample(ctx context.Context, s shim.Shim, id string) stats.Sample {
+	now := time.Now()
+	if s == nil {
+		return stats.Sample{At: now}
+	}
+	logger := klog.FromContext(ctx).WithValues("id", id)
+	raw, err := s.Stats(ctx, id)
+	if err != nil {
+		if !gone(err) {
+			logger.V(4).Info("Task stats failed", "err", err)
+		}
+		return stats.Sample{At: now}
+	}
+	sample, err := stats.Decode(raw, now)
+	if err != nil {
+		logger.V(4).Info("Decoding task stats failed", "err", err)
+		return stats.Sample{At: now}
+	}
+	if sample.Process == nil {
+		// runhcs statistics do not count processes.
+		if pids, err := s.Pids(ctx, id); err == nil {
+			sample.Process = &stats.Process{Count: uint64(len(pids))}
+		}
+	}
+	return sample
+}
+
+// forgetStats drops cached figures of pods and containers that are gone.
+func (m *Manager) forgetStats(cache *StatsCache) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	cache.rates.Forget(func(key string) bool {
+		if id, ok := strings.CutPrefix(key, podRateKey); ok {
+			_, found := m.pods[id]
+			return found
+		}
+		_, c := m.ctrs[key]
+		_, p := m.pods[key]
+		return c || p
+	})
+}
