@@ -75,6 +75,9 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 		<-served
 	}()
 
+	hub := startAttach(ctx, o)
+	defer hub.close()
+
 	if err := stdio.Ready(); err != nil {
 		return fmt.Errorf("logger: tell the shim it is ready: %w", err)
 	}
@@ -86,7 +89,8 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 		var wg sync.WaitGroup
 		for stream, r := range map[crilog.Stream]io.Reader{crilog.Stdout: stdio.Stdout, crilog.Stderr: stdio.Stderr} {
 			wg.Go(func() {
-				err := crilog.Copy(file, stream, r, o.MaxLineSize)
+				// Attach clients see the output as it is read.
+				err := crilog.Copy(file, stream, io.TeeReader(r, hub.writer(stream)), o.MaxLineSize)
 				if err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, net.ErrClosed) {
 					logger.Error(err, "Reading container output failed", "stream", stream)
 				}
