@@ -117,7 +117,11 @@ func LinuxContainerSpec(ctx context.Context, in LinuxContainerInput) (*specs.Spe
 	addMounts(spec, crim)
 
 	// Security.
-	if err := applyCapabilities(spec, sc.GetCapabilities(), sc.GetPrivileged()); err != nil {
+	held, err := host.Capabilities()
+	if err != nil {
+		return nil, err
+	}
+	if err := applyCapabilities(spec, sc.GetCapabilities(), sc.GetPrivileged(), held); err != nil {
 		return nil, err
 	}
 	if err := applyPaths(spec, sc); err != nil {
@@ -176,5 +180,7 @@ func setContainerAnnotations(spec *specs.Spec, in LinuxContainerInput) {
 	a[AnnotationSandboxNamespace] = md.GetNamespace()
 	a[AnnotationSandboxUID] = md.GetUid()
 	a[AnnotationContainerName] = in.Config.GetMetadata().GetName()
-	a[AnnotationImageName] = in.ImageName
+	if in.ImageName != "" {
+		a[AnnotationImageName] = in.ImageName
+	}
 }

@@ -17,6 +17,7 @@ type fakeHost struct {
 	devices  map[string][]specs.LinuxDevice
 	hostname string
 	swap     bool
+	caps     []string
 }
 
 var _ LinuxHost = (*fakeHost)(nil)
@@ -41,6 +42,7 @@ func newFakeHost() *fakeHost {
 		},
 		hostname: "node-1",
 		swap:     true,
+		caps:     allLinuxCaps,
 	}
 }
 
@@ -67,3 +69,5 @@ func (h *fakeHost) Devices(p string) ([]specs.LinuxDevice, error) {
 func (h *fakeHost) Hostname() (string, error) { return h.hostname, nil }
 
 func (h *fakeHost) SwapLimitSupported() bool { return h.swap }
+
+func (h *fakeHost) Capabilities() ([]string, error) { return h.caps, nil }

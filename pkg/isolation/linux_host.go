@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -37,6 +38,9 @@ type LinuxHost interface {
 	Hostname() (string, error)
 	// SwapLimitSupported reports whether the memory cgroup accounts swap.
 	SwapLimitSupported() bool
+	// Capabilities lists the capabilities wincri itself holds: runc can
+	// grant a container no others, so "all capabilities" means these.
+	Capabilities() ([]string, error)
 }
 
 // NodeHost is the LinuxHost of the machine wincri runs on.
@@ -123,6 +127,40 @@ func (NodeHost) SwapLimitSupported() bool {
 	}
 	_, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
 	return err == nil
+}
+
+// Capabilities implements LinuxHost from the effective set in
+// /proc/self/status.
+func (NodeHost) Capabilities() ([]string, error) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil, fmt.Errorf("reading the daemon's capabilities: %w", err)
+	}
+	return capsFromStatus(string(data))
+}
+
+// capsFromStatus decodes the CapEff mask of a /proc/<pid>/status file.
+// Bit n is the capability allLinuxCaps[n]; bits of capabilities newer
+// than that list are ignored.
+func capsFromStatus(status string) ([]string, error) {
+	for _, line := range strings.Split(status, "\n") {
+		hex, ok := strings.CutPrefix(line, "CapEff:")
+		if !ok {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parsing CapEff %q: %w", strings.TrimSpace(hex), err)
+		}
+		var caps []string
+		for bit, name := range allLinuxCaps {
+			if mask&(1<<uint(bit)) != 0 {
+				caps = append(caps, name)
+			}
+		}
+		return caps, nil
+	}
+	return nil, fmt.Errorf("no CapEff line in the process status: %w", errdefs.ErrNotFound)
 }
 
 // propagationOf finds the mount that holds p (the longest mount point

@@ -80,3 +80,21 @@ func TestReadOOMScoreAdj(t *testing.T) {
 	_, err = readOOMScoreAdj(filepath.Join(dir, "none"))
 	require.Error(t, err)
 }
+
+func TestCapsFromStatus(t *testing.T) {
+	status := "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001fffeffffff\nCapBnd:\t000001ffffffffff\n"
+	caps, err := capsFromStatus(status)
+	require.NoError(t, err)
+	assert.Len(t, caps, len(allLinuxCaps)-1)
+	assert.NotContains(t, caps, "CAP_SYS_RESOURCE")
+	assert.Contains(t, caps, "CAP_CHECKPOINT_RESTORE")
+
+	caps, err = capsFromStatus("CapEff:\t0000000000000001\n")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"CAP_CHOWN"}, caps)
+
+	_, err = capsFromStatus("CapEff:\tzz\n")
+	require.Error(t, err)
+	_, err = capsFromStatus("Name:\tx\n")
+	require.ErrorIs(t, err, errdefs.ErrNotFound)
+}

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wincri/wincri/internal/testutil"
@@ -84,8 +84,9 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 	pod := testPodConfig()
 	pod.Hostname = "isotest"
 	pod.Linux = &runtimeapi.LinuxPodSandboxConfig{
-		Sysctls:         map[string]string{"kernel.shm_rmid_forced": "1"},
-		SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{Seccomp: &runtimeapi.SecurityProfile{}},
+		Sysctls: map[string]string{"kernel.shm_rmid_forced": "1"},
+		// Privileged, so that privileged containers may join it.
+		SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{Privileged: true},
 	}
 	sbSpec, err := LinuxSandboxSpec(ctx, LinuxSandboxInput{
 		ID: "sb-" + suffix, Config: pod, NetNSPath: "/run/netns/" + netns,
@@ -106,65 +107,136 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &state))
 	require.Equal(t, "running", state.Status)
 
-	// Container joining the pod.
+	// Containers joining the pod, one after the other.
 	vol := filepath.Join(tmp, "vol")
-	require.NoError(t, os.MkdirAll(vol, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(vol, "sub"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(vol, "f"), []byte("from-volume"), 0o644))
+	require.NoError(t, unix.Mount("none", filepath.Join(vol, "sub"), "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { _ = unix.Unmount(filepath.Join(vol, "sub"), unix.MNT_DETACH) })
+	blockChmod := filepath.Join(tmp, "block-chmod.json")
+	require.NoError(t, os.WriteFile(blockChmod, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["chmod","fchmodat","fchmodat2"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644))
 	ctrRoot := makeBusyboxRootfs(t, filepath.Join(tmp, "ctr-rootfs"), busybox, map[string]string{
 		"etc/passwd": testPasswd, "etc/group": testGroup,
 	})
-	script := strings.Join([]string{
-		"id -u", "id -G", "hostname", "cat /proc/sys/kernel/shm_rmid_forced",
-		"grep Seccomp: /proc/self/status", "grep NoNewPrivs: /proc/self/status",
-		"(touch /probe 2>/dev/null && echo rootfs-rw) || echo rootfs-ro",
-		"cat /vol/f; echo", "cat /proc/1/cmdline | tr '\\0' ' '; echo",
-		"cat /etc/resolv.conf", "echo $GREETING",
-	}, "; ")
-	ctrSpec, err := LinuxContainerSpec(ctx, LinuxContainerInput{
-		ID: "ctr-" + suffix, SandboxID: sbID, SandboxConfig: pod,
-		Config: &runtimeapi.ContainerConfig{
-			Metadata: &runtimeapi.ContainerMetadata{Name: "probe"},
-			Command:  []string{"/bin/sh", "-c", script},
-			Envs:     []*runtimeapi.KeyValue{{Key: "GREETING", Value: []byte("hello")}},
-			Mounts:   []*runtimeapi.Mount{{ContainerPath: "/vol", HostPath: vol, Readonly: true}},
-			Linux: &runtimeapi.LinuxContainerConfig{
-				Resources: &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, CpuShares: 128},
-				SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
-					RunAsUser:          &runtimeapi.Int64Value{Value: 1000},
-					SupplementalGroups: []int64{1234},
-					ReadonlyRootfs:     true,
-					NoNewPrivs:         true,
-					Seccomp:            &runtimeapi.SecurityProfile{},
-					NamespaceOptions:   &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_POD},
+	sh := func(lines ...string) []string { return []string{"/bin/sh", "-c", strings.Join(lines, "; ")} }
+	tests := []struct {
+		name  string
+		cfg   *runtimeapi.ContainerConfig
+		check func(t *testing.T, lines []string)
+	}{
+		{
+			name: "identity, pod namespaces, default seccomp, read-only rootfs",
+			cfg: &runtimeapi.ContainerConfig{
+				Command: sh("id -u", "id -G", "hostname", "cat /proc/sys/kernel/shm_rmid_forced",
+					"grep Seccomp: /proc/self/status", "grep NoNewPrivs: /proc/self/status",
+					"(touch /probe 2>/dev/null && echo rootfs-rw) || echo rootfs-ro",
+					"cat /vol/f; echo", "cat /proc/1/cmdline | tr '\\0' ' '; echo",
+					"cat /etc/resolv.conf", "echo $GREETING"),
+				Envs:   []*runtimeapi.KeyValue{{Key: "GREETING", Value: []byte("hello")}},
+				Mounts: []*runtimeapi.Mount{{ContainerPath: "/vol", HostPath: vol, Readonly: true}},
+				Linux: &runtimeapi.LinuxContainerConfig{
+					Resources: &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, CpuShares: 128},
+					SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
+						RunAsUser:          &runtimeapi.Int64Value{Value: 1000},
+						SupplementalGroups: []int64{1234},
+						ReadonlyRootfs:     true,
+						NoNewPrivs:         true,
+						Seccomp:            &runtimeapi.SecurityProfile{},
+						NamespaceOptions:   &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_POD},
+					},
 				},
 			},
+			check: func(t *testing.T, lines []string) {
+				require.GreaterOrEqual(t, len(lines), 11)
+				assert.Equal(t, "1000", lines[0])
+				assert.ElementsMatch(t, []string{"1000", "33", "50000", "1234"}, strings.Fields(lines[1]))
+				assert.Equal(t, "isotest", lines[2], "the pod's UTS namespace")
+				assert.Equal(t, "1", lines[3], "the pod's sysctl in the pod's IPC namespace")
+				assert.Equal(t, "Seccomp:\t2", lines[4], "runtime/default installs a filter")
+				assert.Equal(t, "NoNewPrivs:\t1", lines[5])
+				assert.Equal(t, "rootfs-ro", lines[6])
+				assert.Equal(t, "from-volume", lines[7])
+				assert.Equal(t, "/bin/busybox sleep 600", strings.TrimSpace(lines[8]), "pid 1 is the pause process")
+				assert.Equal(t, "nameserver 127.0.0.53", lines[9])
+				assert.Equal(t, "hello", lines[10])
+			},
 		},
-		ImageConfig: imagespec.ImageConfig{},
-		RootfsPath:  ctrRoot,
-		Namespaces:  ContainerNamespaces{SandboxPid: uint32(state.Pid)},
-		Files:       files,
-		Host:        NodeHost{},
-	})
-	require.NoError(t, err)
-	ctrBundle := writeBundle(t, filepath.Join(tmp, "ctr-bundle"), ctrSpec)
-	ctrID := "ctr-" + suffix
-	t.Cleanup(func() { cleanup(ctrID) })
-	out, err = run("run", "--bundle", ctrBundle, ctrID)
-	require.NoError(t, err, out)
-
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.GreaterOrEqual(t, len(lines), 11, out)
-	assert.Equal(t, "1000", lines[0])
-	assert.ElementsMatch(t, []string{"1000", "33", "50000", "1234"}, strings.Fields(lines[1]))
-	assert.Equal(t, "isotest", lines[2], "the pod's UTS namespace")
-	assert.Equal(t, "1", lines[3], "the pod's sysctl in the pod's IPC namespace")
-	assert.Equal(t, "Seccomp:\t2", lines[4], "runtime/default installs a filter")
-	assert.Equal(t, "NoNewPrivs:\t1", lines[5])
-	assert.Equal(t, "rootfs-ro", lines[6])
-	assert.Equal(t, "from-volume", lines[7])
-	assert.Equal(t, "/bin/busybox sleep 600", strings.TrimSpace(lines[8]), "pid 1 is the pause process: the pod's pid namespace")
-	assert.Equal(t, "nameserver 127.0.0.53", lines[9])
-	assert.Equal(t, "hello", lines[10])
+		{
+			name: "drop ALL capabilities, own pid namespace",
+			cfg: &runtimeapi.ContainerConfig{
+				Command: sh("grep CapBnd: /proc/self/status", "grep Seccomp: /proc/self/status", "echo $$"),
+				Linux: &runtimeapi.LinuxContainerConfig{SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
+					Capabilities:     &runtimeapi.Capability{DropCapabilities: []string{"ALL"}},
+					NamespaceOptions: &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_CONTAINER},
+				}},
+			},
+			check: func(t *testing.T, lines []string) {
+				assert.Equal(t, []string{"CapBnd:\t0000000000000000", "Seccomp:\t0", "1"}, lines)
+			},
+		},
+		{
+			name: "masked and read-only paths, localhost seccomp",
+			cfg: &runtimeapi.ContainerConfig{
+				Command: sh("mkdir -p /tmp/ro", "(touch /tmp/ro/x 2>/dev/null && echo ro-writable) || echo ro-denied",
+					"cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable || echo kcore-masked",
+					"(chmod 700 /tmp 2>/dev/null && echo chmod-ok) || echo chmod-denied"),
+				Linux: &runtimeapi.LinuxContainerConfig{SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
+					ReadonlyPaths: []string{"/tmp/ro"},
+					Seccomp:       &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: blockChmod},
+				}},
+			},
+			check: func(t *testing.T, lines []string) {
+				assert.Equal(t, []string{"ro-denied", "kcore-masked", "chmod-denied"}, lines)
+			},
+		},
+		{
+			name: "recursive read-only mount",
+			cfg: &runtimeapi.ContainerConfig{
+				Command: sh("(touch /vol/sub/x 2>/dev/null && echo sub-writable) || echo sub-ro"),
+				Mounts:  []*runtimeapi.Mount{{ContainerPath: "/vol", HostPath: vol, Readonly: true, RecursiveReadOnly: true}},
+			},
+			check: func(t *testing.T, lines []string) { assert.Equal(t, []string{"sub-ro"}, lines) },
+		},
+		{
+			name: "privileged",
+			cfg: &runtimeapi.ContainerConfig{
+				Command: sh("grep CapEff: /proc/self/status", "mkdir -p /tmp/m && mount -t tmpfs none /tmp/m && echo mounted",
+					"test -c /dev/null && echo has-null", "grep ' /sys ' /proc/self/mountinfo"),
+				Linux: &runtimeapi.LinuxContainerConfig{SecurityContext: &runtimeapi.LinuxContainerSecurityContext{
+					Privileged: true,
+					Seccomp:    &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: blockChmod},
+				}},
+			},
+			check: func(t *testing.T, lines []string) {
+				require.Len(t, lines, 4)
+				assert.NotEqual(t, "CapEff:\t0000000000000000", lines[0])
+				assert.NotEqual(t, "CapEff:\t00000000a80425fb", lines[0], "more than the default set")
+				assert.Equal(t, []string{"mounted", "has-null"}, lines[1:3])
+				f := strings.Fields(lines[3])
+				require.Len(t, f, 10, lines[3])
+				assert.True(t, strings.HasPrefix(f[5], "rw,"), "the /sys mount is writable: %s", lines[3])
+				assert.Equal(t, "rw", f[9], "and so is its superblock: %s", lines[3])
+			},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctrID := fmt.Sprintf("ctr%d-%s", i, suffix)
+			tt.cfg.Metadata = &runtimeapi.ContainerMetadata{Name: fmt.Sprintf("probe%d", i)}
+			ctrSpec, err := LinuxContainerSpec(ctx, LinuxContainerInput{
+				ID: ctrID, SandboxID: sbID, SandboxConfig: pod, Config: tt.cfg,
+				RootfsPath: ctrRoot,
+				Namespaces: ContainerNamespaces{SandboxPid: uint32(state.Pid)},
+				Files:      files,
+			})
+			require.NoError(t, err)
+			ctrBundle := writeBundle(t, filepath.Join(tmp, ctrID), ctrSpec)
+			t.Cleanup(func() { cleanup(ctrID) })
+			out, err := run("run", "--bundle", ctrBundle, ctrID)
+			require.NoError(t, err, out)
+			tt.check(t, strings.Split(strings.TrimSpace(out), "\n"))
+		})
+	}
 }
 
 // makeBusyboxRootfs lays out a minimal rootfs: busybox as /bin/sh and
@@ -181,7 +253,7 @@ func makeBusyboxRootfs(t *testing.T, root, busybox string, files map[string]stri
 	require.NoError(t, err)
 	require.NoError(t, dst.Close())
 	require.NoError(t, os.Symlink("busybox", filepath.Join(root, "bin", "sh")))
-	for _, d := range []string{"proc", "dev", "sys", "etc", "vol"} {
+	for _, d := range []string{"proc", "dev", "sys", "etc", "vol", "tmp/ro"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
 	for _, f := range []string{"etc/hostname", "etc/hosts", "etc/resolv.conf"} {

@@ -30,6 +30,8 @@ type LinuxSandboxInput struct {
 	// pause process asks for SandboxOOMScoreAdj.
 	RestrictOOMScoreAdj bool
 	OOMScoreAdjFloor    int
+	// Host answers questions about the node; nil means NodeHost.
+	Host LinuxHost
 }
 
 // LinuxSandboxSpec builds the runtime spec of a Linux pod's sandbox: the
@@ -44,14 +46,23 @@ func LinuxSandboxSpec(ctx context.Context, in LinuxSandboxInput) (*specs.Spec, e
 	if in.ID == "" || in.RootfsPath == "" || len(in.PauseArgs) == 0 {
 		return nil, fmt.Errorf("sandbox id, pause rootfs and pause command are required: %w", errdefs.ErrInvalidArgument)
 	}
+	host := in.Host
+	if host == nil {
+		host = NodeHost{}
+	}
 	sc := cfg.GetLinux().GetSecurityContext()
 	nsOpts := sc.GetNamespaceOptions()
 	hostNetwork := nsOpts.GetNetwork() == runtimeapi.NamespaceMode_NODE
 	hostIPC := nsOpts.GetIpc() == runtimeapi.NamespaceMode_NODE
 
 	spec := newLinuxSpec(in.RootfsPath, true)
-	spec.Mounts = defaultLinuxMounts(false)
+	// A privileged pod's sysfs is writable: the pod's network namespace's
+	// sysfs superblock is created by this mount, and a privileged
+	// container's later mount of it can be no more writable than this one.
+	spec.Mounts = defaultLinuxMounts(sc.GetPrivileged())
 	spec.Process.Args = append([]string(nil), in.PauseArgs...)
+	// pause never gains privileges; nothing in it is setuid.
+	spec.Process.NoNewPrivileges = true
 
 	var err error
 	if spec.Linux.Namespaces, err = sandboxNamespaces(nsOpts, in.NetNSPath); err != nil {
@@ -73,7 +84,11 @@ func LinuxSandboxSpec(ctx context.Context, in LinuxSandboxInput) (*specs.Spec, e
 		return nil, err
 	}
 	spec.Process.User = user
-	if err := applyCapabilities(spec, nil, sc.GetPrivileged()); err != nil {
+	held, err := host.Capabilities()
+	if err != nil {
+		return nil, err
+	}
+	if err := applyCapabilities(spec, nil, sc.GetPrivileged(), held); err != nil {
 		return nil, err
 	}
 	if sc.GetPrivileged() {

@@ -21,6 +21,7 @@ func testSandboxInput() LinuxSandboxInput {
 		PauseArgs:  []string{"/pause"},
 		RootfsPath: "/var/lib/wincri/pause",
 		Files:      SandboxFiles{HostnamePath: "/s/hostname", HostsPath: "/s/hosts", ResolvConfPath: "/s/resolv.conf", ShmPath: "/s/shm"},
+		Host:       newFakeHost(),
 	}
 }
 
@@ -31,6 +32,7 @@ func TestLinuxSandboxSpecTypical(t *testing.T) {
 	assert.Equal(t, &specs.Root{Path: "/var/lib/wincri/pause", Readonly: true}, spec.Root)
 	assert.Equal(t, []string{"/pause"}, spec.Process.Args)
 	assert.Equal(t, "web-host", spec.Hostname)
+	assert.True(t, spec.Process.NoNewPrivileges)
 	assert.Equal(t, []specs.LinuxNamespace{
 		{Type: specs.MountNamespace},
 		{Type: specs.NetworkNamespace, Path: "/var/run/netns/cni-1"},
@@ -159,6 +161,11 @@ func TestLinuxSandboxSpecVariants(t *testing.T) {
 				assert.ElementsMatch(t, allLinuxCaps, spec.Process.Capabilities.Bounding)
 				assert.Empty(t, spec.Linux.MaskedPaths)
 				assert.Nil(t, spec.Linux.Seccomp)
+				for _, m := range spec.Mounts {
+					if m.Type == "sysfs" {
+						assert.Contains(t, m.Options, "rw")
+					}
+				}
 			},
 		},
 		{

@@ -25,12 +25,14 @@ func normalizeCap(c string) string {
 // applyCapabilities sets the process capabilities from the CRI request on
 // top of the default set, the way Docker and containerd do: ALL in add
 // grants every capability, ALL in drop starts from none, then the named
-// ones are added and dropped. An unknown name is an error rather than a
-// capability silently missing at run time.
-func applyCapabilities(spec *specs.Spec, c *runtimeapi.Capability, privileged bool) error {
+// ones are added and dropped. "Every capability" is every one wincri
+// itself holds (held): runc cannot hand out more, and fails the start if
+// asked to. An unknown name is an error rather than a capability silently
+// missing at run time.
+func applyCapabilities(spec *specs.Spec, c *runtimeapi.Capability, privileged bool, held []string) error {
 	caps := append([]string(nil), defaultLinuxCaps...)
 	if privileged {
-		caps = append([]string(nil), allLinuxCaps...)
+		caps = append([]string(nil), held...)
 	}
 	norm := func(field string, in []string) ([]string, bool, error) {
 		var out []string
@@ -65,18 +67,22 @@ func applyCapabilities(spec *specs.Spec, c *runtimeapi.Capability, privileged bo
 	}
 	if !privileged { // a privileged container keeps everything
 		if addAll {
-			caps = append([]string(nil), allLinuxCaps...)
+			caps = append([]string(nil), held...)
 		}
 		if dropAll {
 			caps = nil
 		}
 		for _, a := range add {
+			if !slices.Contains(held, a) {
+				return fmt.Errorf("capabilities.add_capabilities: %s is not held by the runtime itself, so no container can be given it: %w", a, errdefs.ErrFailedPrecondition)
+			}
 			if !slices.Contains(caps, a) {
 				caps = append(caps, a)
 			}
 		}
 		caps = slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(drop, c) })
 	}
+	caps = slices.DeleteFunc(caps, func(c string) bool { return !slices.Contains(held, c) })
 	pc := spec.Process.Capabilities
 	pc.Bounding = caps
 	pc.Effective = slices.Clone(caps)

@@ -24,7 +24,8 @@ func TestApplyCapabilities(t *testing.T) {
 		privileged  bool
 		want        []string
 		wantAmbient []string
-		wantErr     bool
+		held        []string
+		wantErr     error
 	}{
 		{name: "defaults", want: defaultLinuxCaps},
 		{name: "add one", caps: &runtimeapi.Capability{AddCapabilities: []string{"NET_ADMIN"}}, want: withDefaults("CAP_NET_ADMIN")},
@@ -37,16 +38,23 @@ func TestApplyCapabilities(t *testing.T) {
 		{name: "drop all add one", caps: &runtimeapi.Capability{DropCapabilities: []string{"all"}, AddCapabilities: []string{"NET_BIND_SERVICE"}}, want: []string{"CAP_NET_BIND_SERVICE"}},
 		{name: "privileged ignores drops", caps: &runtimeapi.Capability{DropCapabilities: []string{"ALL"}}, privileged: true, want: allLinuxCaps},
 		{name: "ambient", caps: &runtimeapi.Capability{AddCapabilities: []string{"NET_ADMIN"}, AddAmbientCapabilities: []string{"NET_ADMIN"}}, want: withDefaults("CAP_NET_ADMIN"), wantAmbient: []string{"CAP_NET_ADMIN"}},
-		{name: "ambient outside the set", caps: &runtimeapi.Capability{AddAmbientCapabilities: []string{"SYS_ADMIN"}}, wantErr: true},
-		{name: "ambient ALL", caps: &runtimeapi.Capability{AddAmbientCapabilities: []string{"ALL"}}, wantErr: true},
-		{name: "unknown", caps: &runtimeapi.Capability{AddCapabilities: []string{"FLY"}}, wantErr: true},
+		{name: "ambient outside the set", caps: &runtimeapi.Capability{AddAmbientCapabilities: []string{"SYS_ADMIN"}}, wantErr: errdefs.ErrInvalidArgument},
+		{name: "ambient ALL", caps: &runtimeapi.Capability{AddAmbientCapabilities: []string{"ALL"}}, wantErr: errdefs.ErrInvalidArgument},
+		{name: "unknown", caps: &runtimeapi.Capability{AddCapabilities: []string{"FLY"}}, wantErr: errdefs.ErrInvalidArgument},
+		{name: "privileged gets what the runtime holds", privileged: true, held: without(allLinuxCaps, "CAP_SYS_RESOURCE"), want: without(allLinuxCaps, "CAP_SYS_RESOURCE")},
+		{name: "add ALL gets what the runtime holds", caps: &runtimeapi.Capability{AddCapabilities: []string{"ALL"}}, held: without(allLinuxCaps, "CAP_SYS_RESOURCE"), want: without(allLinuxCaps, "CAP_SYS_RESOURCE")},
+		{name: "add a capability the runtime lacks", caps: &runtimeapi.Capability{AddCapabilities: []string{"SYS_RESOURCE"}}, held: without(allLinuxCaps, "CAP_SYS_RESOURCE"), wantErr: errdefs.ErrFailedPrecondition},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := newLinuxSpec("/r", false)
-			err := applyCapabilities(spec, tt.caps, tt.privileged)
-			if tt.wantErr {
-				require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
+			held := allLinuxCaps
+			if tt.held != nil {
+				held = tt.held
+			}
+			err := applyCapabilities(spec, tt.caps, tt.privileged, held)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
 				return
 			}
 			require.NoError(t, err)

@@ -39,7 +39,7 @@ var defaultLinuxCaps = []string{
 }
 
 // allLinuxCaps is every capability up to CAP_CHECKPOINT_RESTORE (Linux
-// 5.9); runc drops the ones the running kernel does not know.
+// 5.9), in kernel order: index n is capability number n.
 var allLinuxCaps = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
 	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
