@@ -51,6 +51,9 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if err != nil {
 		return "", err
 	}
+	if err := m.checkRunnable(ctx, h, img); err != nil {
+		return "", err
+	}
 	logPath, err := containerLogPath(p.cfg, cfg)
 	if err != nil {
 		return "", err
@@ -186,6 +189,20 @@ func (m *Manager) forgetContainer(id string) {
 		}
 	}
 	delete(m.ctrs, id)
+}
+
+// checkRunnable refuses, before anything is created, an image the pod
+// cannot run: another OS, or a Windows build that does not match the
+// host (process pods) or the pod's utility VM (hyperv pods).
+func (m *Manager) checkRunnable(ctx context.Context, h isolation.Handler, img *image.Image) error {
+	var pause *image.Image
+	if ref := m.cfg.Image.SandboxImage; ref != "" {
+		var err error
+		if pause, err = m.images.Resolve(ctx, ref); err != nil {
+			return fmt.Errorf("sandbox image %s: %w", ref, err)
+		}
+	}
+	return image.CheckRunnable(m.images.Host(), h.Isolation, img, pause)
 }
 
 // containerLogPath is the container's log file, which must stay inside

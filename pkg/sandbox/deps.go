@@ -24,6 +24,8 @@ type Images interface {
 	Resolve(ctx context.Context, ref string) (*image.Image, error)
 	// Pull fetches the sandbox image when it is missing.
 	Pull(ctx context.Context, ref string, opts image.PullOptions) (string, error)
+	// Host is the platform images are checked against.
+	Host() image.Host
 }
 
 var (

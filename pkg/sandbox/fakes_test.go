@@ -88,6 +88,8 @@ func (fakeImages) Resolve(_ context.Context, ref string) (*image.Image, error) {
 	}, nil
 }
 
+func (fakeImages) Host() image.Host { return image.Host{OS: "linux", Architecture: "amd64"} }
+
 func (fakeImages) Pull(context.Context, string, image.PullOptions) (string, error) {
 	return "", errdefs.ErrNotImplemented
 }

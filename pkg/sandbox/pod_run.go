@@ -195,6 +195,9 @@ func (m *Manager) sandboxImage(ctx context.Context, h isolation.Handler) (*image
 	if err != nil {
 		return nil, fmt.Errorf("sandbox image %s: %w", ref, err)
 	}
+	if err := image.CheckRunnable(m.images.Host(), h.Isolation, img, nil); err != nil {
+		return nil, err
+	}
 	return img, nil
 }
 
