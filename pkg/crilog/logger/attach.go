@@ -24,7 +24,6 @@ import (
 // the connection) or the client goes away. Output that arrived before
 // the client connected is in the log, not in the frames.
 const (
-	attachSuffix    = ".a"
 	frameStdout     = 1
 	frameStderr     = 2
 	frameHeaderSize = 5
@@ -36,11 +35,6 @@ const (
 	// pace of the container's output.
 	attachBuffer = 256
 )
-
-// attachAddress is the endpoint of container id's live output.
-func attachAddress(stateDir, id string) (string, error) {
-	return ControlAddress(stateDir, id+attachSuffix)
-}
 
 // attachHub fans the container's output out to attach clients without
 // ever blocking the copy into the log.
@@ -59,7 +53,7 @@ func startAttach(ctx context.Context, o Options) *attachHub {
 	h := &attachHub{clients: map[chan []byte]struct{}{}, served: make(chan struct{})}
 	addr, err := attachAddress(o.StateDir, o.ID)
 	if err == nil {
-		h.l, err = listenControl(addr)
+		h.l, err = listenAttach(addr)
 	}
 	if err != nil {
 		klog.FromContext(ctx).Error(err, "Live output for attach is not available")
@@ -176,7 +170,7 @@ func Attach(ctx context.Context, stateDir, id string, stdout, stderr io.Writer) 
 	}
 	conn, err := dialControl(ctx, addr)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
 			return fmt.Errorf("attach to container %s: no logger serves its output, the container is not running: %w", id, errdefs.ErrFailedPrecondition)
 		}
 		return fmt.Errorf("attach to container %s: reach its logger: %v: %w", id, err, errdefs.ErrUnavailable)
@@ -236,14 +230,4 @@ func readFrames(r io.Reader, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-}
-
-// CleanupAttach removes what a logger that was killed left of its live
-// output endpoint; call it with Cleanup when the container is removed.
-func CleanupAttach(stateDir, id string) error {
-	addr, err := attachAddress(stateDir, id)
-	if err != nil {
-		return err
-	}
-	return removeControl(addr)
 }
