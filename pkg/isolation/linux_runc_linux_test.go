@@ -118,6 +118,15 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 	ctrRoot := makeBusyboxRootfs(t, filepath.Join(tmp, "ctr-rootfs"), busybox, map[string]string{
 		"etc/passwd": testPasswd, "etc/group": testGroup,
 	})
+	// A shared host mount for bidirectional propagation, as kubelet's
+	// /var/lib/kubelet is on a node.
+	propDir := filepath.Join(tmp, "prop")
+	require.NoError(t, os.MkdirAll(propDir, 0o755))
+	require.NoError(t, unix.Mount(propDir, propDir, "", unix.MS_BIND, ""))
+	t.Cleanup(func() { _ = unix.Unmount(propDir, unix.MNT_DETACH) })
+	require.NoError(t, unix.Mount("", propDir, "", unix.MS_SHARED, ""))
+	t.Cleanup(func() { _ = unix.Unmount(filepath.Join(propDir, "sub"), unix.MNT_DETACH) })
+
 	sh := func(lines ...string) []string { return []string{"/bin/sh", "-c", strings.Join(lines, "; ")} }
 	tests := []struct {
 		name  string
@@ -219,6 +228,24 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 			},
 		},
 	}
+	tests = append(tests, struct {
+		name  string
+		cfg   *runtimeapi.ContainerConfig
+		check func(t *testing.T, lines []string)
+	}{
+		name: "bidirectional propagation",
+		cfg: &runtimeapi.ContainerConfig{
+			Command: sh("mkdir -p /m/sub && mount -t tmpfs none /m/sub && echo mounted"),
+			Mounts:  []*runtimeapi.Mount{{ContainerPath: "/m", HostPath: propDir, Propagation: runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL}},
+			Linux:   &runtimeapi.LinuxContainerConfig{SecurityContext: &runtimeapi.LinuxContainerSecurityContext{Privileged: true}},
+		},
+		check: func(t *testing.T, lines []string) {
+			assert.Equal(t, []string{"mounted"}, lines)
+			info, err := os.ReadFile("/proc/self/mountinfo")
+			require.NoError(t, err)
+			assert.Contains(t, string(info), " "+filepath.Join(propDir, "sub")+" ", "the container's mount reached the host")
+		},
+	})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctrID := fmt.Sprintf("ctr%d-%s", i, suffix)
