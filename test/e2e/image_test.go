@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log"
@@ -65,8 +66,52 @@ func startRegistry(ctx context.Context) (*registryServer, error) {
 		r.close()
 		return nil, fmt.Errorf("pushing the test image: %w", err)
 	}
+	if err := r.pushExtra(ctx, img); err != nil {
+		r.close()
+		return nil, err
+	}
 	return r, nil
 }
+
+// pushExtra pushes a second image: the test image with a layer of its
+// own on top, 8 MiB of random data, so that pulling it downloads
+// something even when the test image was pulled before.
+func (r *registryServer) pushExtra(ctx context.Context, base v1.Image) error {
+	data := make([]byte, 8<<20)
+	_, _ = rand.Read(data)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "extra", Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(0, 0)}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(data); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	raw := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
+	if err != nil {
+		return err
+	}
+	img, err := mutate.AppendLayers(base, layer)
+	if err != nil {
+		return err
+	}
+	ref, err := name.ParseReference(r.extraImageRef(), name.Insecure)
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return fmt.Errorf("pushing the extra test image: %w", err)
+	}
+	return nil
+}
+
+// extraImageRef names the second image, which shares the test image's
+// layer and adds one.
+func (r *registryServer) extraImageRef() string { return r.addr + "/e2e/extra:1.0" }
 
 func (r *registryServer) imageRef() string { return r.addr + "/" + testImageRepo + ":1.29" }
 
