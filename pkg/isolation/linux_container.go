@@ -9,6 +9,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
 )
 
 // LinuxContainerInput is everything the Linux container spec is built
@@ -174,8 +176,8 @@ func LinuxContainerSpec(ctx context.Context, in LinuxContainerInput) (*specs.Spe
 func setContainerAnnotations(spec *specs.Spec, in LinuxContainerInput) {
 	md := in.SandboxConfig.GetMetadata()
 	a := spec.Annotations
-	a[AnnotationContainerType] = ContainerTypeContainer
-	a[AnnotationSandboxID] = in.SandboxID
+	a[shim.AnnotationContainerType] = shim.ContainerTypeContainer
+	a[shim.AnnotationSandboxID] = in.SandboxID
 	a[AnnotationSandboxName] = md.GetName()
 	a[AnnotationSandboxNamespace] = md.GetNamespace()
 	a[AnnotationSandboxUID] = md.GetUid()

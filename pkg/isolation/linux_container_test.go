@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/shim"
 )
 
 func testPodConfig() *runtimeapi.PodSandboxConfig {
@@ -81,17 +83,17 @@ func TestLinuxContainerSpecTypical(t *testing.T) {
 	assert.Equal(t, "/kubepods/besteffort/poduid-1/ctr1", spec.Linux.CgroupsPath)
 	require.NotNil(t, spec.Process.OOMScoreAdj)
 	assert.Equal(t, 1000, *spec.Process.OOMScoreAdj)
-	assert.Equal(t, ptr(uint64(256)), spec.Linux.Resources.CPU.Shares)
-	assert.Equal(t, ptr(int64(32<<20)), spec.Linux.Resources.Memory.Limit)
+	assert.Equal(t, linuxPtr(uint64(256)), spec.Linux.Resources.CPU.Shares)
+	assert.Equal(t, linuxPtr(int64(32<<20)), spec.Linux.Resources.Memory.Limit)
 	assert.Equal(t, []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, spec.Linux.Resources.Devices)
 	assert.Equal(t, map[string]string{
-		AnnotationContainerType:    ContainerTypeContainer,
-		AnnotationSandboxID:        "pod1",
-		AnnotationSandboxName:      "web",
-		AnnotationSandboxNamespace: "default",
-		AnnotationSandboxUID:       "uid-1",
-		AnnotationContainerName:    "app",
-		AnnotationImageName:        "example.test/app:1",
+		shim.AnnotationContainerType: shim.ContainerTypeContainer,
+		shim.AnnotationSandboxID:     "pod1",
+		AnnotationSandboxName:        "web",
+		AnnotationSandboxNamespace:   "default",
+		AnnotationSandboxUID:         "uid-1",
+		AnnotationContainerName:      "app",
+		AnnotationImageName:          "example.test/app:1",
 	}, spec.Annotations)
 
 	mounts := map[string]specs.Mount{}

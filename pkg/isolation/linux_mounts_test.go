@@ -178,15 +178,15 @@ func TestCRIDevices(t *testing.T) {
 			name:     "one device, default permissions",
 			in:       []*runtimeapi.Device{{HostPath: "/dev/fuse", ContainerPath: "/dev/fuse"}},
 			wantDevs: []string{"/dev/fuse"},
-			wantRule: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: ptr(int64(10)), Minor: ptr(int64(229)), Access: "rwm"}},
+			wantRule: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: linuxPtr(int64(10)), Minor: linuxPtr(int64(229)), Access: "rwm"}},
 		},
 		{
 			name:     "a directory of devices renamed",
 			in:       []*runtimeapi.Device{{HostPath: "/dev/snd", ContainerPath: "/dev/sound", Permissions: "rw"}},
 			wantDevs: []string{"/dev/sound/controlC0", "/dev/sound/pcmC0D0p"},
 			wantRule: []specs.LinuxDeviceCgroup{
-				{Allow: true, Type: "c", Major: ptr(int64(116)), Minor: ptr(int64(0)), Access: "rw"},
-				{Allow: true, Type: "c", Major: ptr(int64(116)), Minor: ptr(int64(16)), Access: "rw"},
+				{Allow: true, Type: "c", Major: linuxPtr(int64(116)), Minor: linuxPtr(int64(0)), Access: "rw"},
+				{Allow: true, Type: "c", Major: linuxPtr(int64(116)), Minor: linuxPtr(int64(16)), Access: "rw"},
 			},
 		},
 		{name: "bad permissions", in: []*runtimeapi.Device{{HostPath: "/dev/fuse", ContainerPath: "/dev/fuse", Permissions: "rwx"}}, wantErr: errdefs.ErrInvalidArgument},

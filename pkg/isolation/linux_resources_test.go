@@ -10,7 +10,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-func ptr[T any](v T) *T { return &v }
+func linuxPtr[T any](v T) *T { return &v }
 
 func TestLinuxResources(t *testing.T) {
 	full := &runtimeapi.LinuxContainerResources{
@@ -32,8 +32,8 @@ func TestLinuxResources(t *testing.T) {
 		{
 			name: "everything", in: full, opts: ResourceOptions{SwapLimitSupported: true},
 			want: &specs.LinuxResources{
-				CPU:            &specs.LinuxCPU{Period: ptr(uint64(100000)), Quota: ptr(int64(50000)), Shares: ptr(uint64(512)), Cpus: "0-1,3", Mems: "0"},
-				Memory:         &specs.LinuxMemory{Limit: ptr(int64(64 << 20)), Swap: ptr(int64(128 << 20))},
+				CPU:            &specs.LinuxCPU{Period: linuxPtr(uint64(100000)), Quota: linuxPtr(int64(50000)), Shares: linuxPtr(uint64(512)), Cpus: "0-1,3", Mems: "0"},
+				Memory:         &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20)), Swap: linuxPtr(int64(128 << 20))},
 				HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}},
 				Unified:        map[string]string{"memory.high": "1000000"},
 			},
@@ -41,9 +41,9 @@ func TestLinuxResources(t *testing.T) {
 		{
 			name: "swap dropped without swap accounting",
 			in:   &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, MemorySwapLimitInBytes: 64 << 20},
-			want: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(64 << 20))}},
+			want: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20))}},
 		},
-		{name: "unlimited quota", in: &runtimeapi.LinuxContainerResources{CpuQuota: -1}, want: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(-1))}}},
+		{name: "unlimited quota", in: &runtimeapi.LinuxContainerResources{CpuQuota: -1}, want: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: linuxPtr(int64(-1))}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
 )
 
 // LinuxSandboxInput is everything the Linux sandbox (pause) spec is built
@@ -119,8 +121,8 @@ func LinuxSandboxSpec(ctx context.Context, in LinuxSandboxInput) (*specs.Spec, e
 	}
 
 	a := spec.Annotations
-	a[AnnotationContainerType] = ContainerTypeSandbox
-	a[AnnotationSandboxID] = in.ID
+	a[shim.AnnotationContainerType] = shim.ContainerTypeSandbox
+	a[shim.AnnotationSandboxID] = in.ID
 	a[AnnotationSandboxName] = md.GetName()
 	a[AnnotationSandboxNamespace] = md.GetNamespace()
 	a[AnnotationSandboxUID] = md.GetUid()

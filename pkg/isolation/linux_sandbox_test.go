@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/shim"
 )
 
 func testSandboxInput() LinuxSandboxInput {
@@ -42,18 +44,18 @@ func TestLinuxSandboxSpecTypical(t *testing.T) {
 	}, spec.Linux.Namespaces)
 	assert.Equal(t, map[string]string{"kernel.shm_rmid_forced": "1", "net.ipv4.ping_group_range": "0 2147483647"}, spec.Linux.Sysctl)
 	assert.Equal(t, SandboxOOMScoreAdj, *spec.Process.OOMScoreAdj)
-	assert.Equal(t, ptr(uint64(2)), spec.Linux.Resources.CPU.Shares)
+	assert.Equal(t, linuxPtr(uint64(2)), spec.Linux.Resources.CPU.Shares)
 	assert.Equal(t, "/kubepods/besteffort/poduid-1/pod1", spec.Linux.CgroupsPath)
 	assert.Equal(t, specs.User{AdditionalGids: []uint32{0}}, spec.Process.User)
 	assert.ElementsMatch(t, defaultLinuxCaps, spec.Process.Capabilities.Bounding)
 	assert.Nil(t, spec.Linux.Seccomp)
 	assert.Equal(t, map[string]string{
-		AnnotationContainerType:    ContainerTypeSandbox,
-		AnnotationSandboxID:        "pod1",
-		AnnotationSandboxName:      "web",
-		AnnotationSandboxNamespace: "default",
-		AnnotationSandboxUID:       "uid-1",
-		AnnotationSandboxLogDir:    "/var/log/pods/default_web_uid-1",
+		shim.AnnotationContainerType: shim.ContainerTypeSandbox,
+		shim.AnnotationSandboxID:     "pod1",
+		AnnotationSandboxName:        "web",
+		AnnotationSandboxNamespace:   "default",
+		AnnotationSandboxUID:         "uid-1",
+		AnnotationSandboxLogDir:      "/var/log/pods/default_web_uid-1",
 	}, spec.Annotations)
 
 	byDest := map[string]specs.Mount{}
