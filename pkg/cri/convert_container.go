@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wincri/wincri/pkg/sandbox"
@@ -75,7 +76,7 @@ func toCRIContainerStatus(c sandbox.Container) *runtime.ContainerStatus {
 		Message:     c.Message,
 		Labels:      c.Config.GetLabels(),
 		Annotations: c.Config.GetAnnotations(),
-		Mounts:      c.Config.GetMounts(),
+		Mounts:      statusMounts(c),
 		LogPath:     c.LogPath,
 	}
 	if r := c.Config.GetLinux().GetResources(); r != nil {
@@ -88,6 +89,27 @@ func toCRIContainerStatus(c sandbox.Container) *runtime.ContainerStatus {
 	}
 	st.User = containerUser(c.Spec)
 	return st
+}
+
+// statusMounts are the container's mounts, image mounts with the id of
+// the image they mount (ImageSpec.image_ref).
+func statusMounts(c sandbox.Container) []*runtime.Mount {
+	mounts := c.Config.GetMounts()
+	if len(c.ImageVolumes) == 0 {
+		return mounts
+	}
+	out := make([]*runtime.Mount, len(mounts))
+	for i, m := range mounts {
+		id, ok := c.ImageVolumes[m.GetContainerPath()]
+		if !ok || m.GetImage() == nil {
+			out[i] = m
+			continue
+		}
+		m = proto.Clone(m).(*runtime.Mount)
+		m.Image.ImageRef = id
+		out[i] = m
+	}
+	return out
 }
 
 // specUser is the part of an OCI spec ContainerStatus reports.

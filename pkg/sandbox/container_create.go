@@ -54,6 +54,10 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if err := m.checkRunnable(ctx, h, img); err != nil {
 		return "", err
 	}
+	volumes, err := m.imageVolumes(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
 	logPath, err := containerLogPath(p.cfg, cfg)
 	if err != nil {
 		return "", err
@@ -72,6 +76,12 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 		ImageName:  imageName(img, cfg.GetImage().GetImage()),
 		LogPath:    logPath,
 		StopSignal: img.Config.Config.StopSignal,
+	}
+	for path, v := range volumes {
+		if rec.ImageVolumes == nil {
+			rec.ImageVolumes = map[string]string{}
+		}
+		rec.ImageVolumes[path] = v.ID
 	}
 	if len(img.RepoDigests) > 0 {
 		rec.RepoDigest = img.RepoDigests[0]
@@ -92,7 +102,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 		m.forgetContainer(id)
 		return "", fmt.Errorf("recording container: %w", err)
 	}
-	if err := m.buildContainer(ctx, c, p, h, img); err != nil {
+	if err := m.buildContainer(ctx, c, p, h, img, volumes); err != nil {
 		cctx, cancel := m.cleanupContext(ctx)
 		defer cancel()
 		if uerr := m.destroyContainer(cctx, c); uerr != nil {
@@ -126,7 +136,7 @@ func (m *Manager) reserveContainer(cfg *runtime.ContainerConfig, rec ContainerRe
 	return c, false, nil
 }
 
-func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image) error {
+func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image, volumes map[string]*image.Image) error {
 	id := c.id
 	bundle := m.dirs.containerBundle(id)
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
@@ -134,6 +144,7 @@ func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h is
 	}
 	spec, mounts, err := m.plat.ContainerSpec(ctx, ContainerInput{
 		ID: id, Config: c.cfg, Pod: p.snapshot(), PodConfig: p.cfg, Handler: h, Image: img, Bundle: bundle,
+		ImageVolumes: volumes,
 	})
 	if err != nil {
 		return err
@@ -203,6 +214,33 @@ func (m *Manager) checkRunnable(ctx context.Context, h isolation.Handler, img *i
 		}
 	}
 	return image.CheckRunnable(m.images.Host(), h.Isolation, img, pause)
+}
+
+// imageVolumes resolves the images of a container's image mounts, which
+// must have been pulled.
+func (m *Manager) imageVolumes(ctx context.Context, cfg *runtime.ContainerConfig) (map[string]*image.Image, error) {
+	var out map[string]*image.Image
+	for i, mnt := range cfg.GetMounts() {
+		ref := mnt.GetImage().GetImage()
+		if mnt.GetImage() == nil {
+			continue
+		}
+		if ref == "" {
+			return nil, fmt.Errorf("mounts[%d].image.image must be set for an image mount: %w", i, errdefs.ErrInvalidArgument)
+		}
+		img, err := m.images.Resolve(ctx, ref)
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("image %q of the mount at %s is not present: pull it first: %w", ref, mnt.GetContainerPath(), errdefs.ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string]*image.Image{}
+		}
+		out[mnt.GetContainerPath()] = img
+	}
+	return out, nil
 }
 
 // containerLogPath is the container's log file, which must stay inside

@@ -53,4 +53,7 @@ type ContainerInput struct {
 	Handler   isolation.Handler
 	Image     *image.Image
 	Bundle    string
+	// ImageVolumes are the images of the container's image mounts, by
+	// container path.
+	ImageVolumes map[string]*image.Image
 }

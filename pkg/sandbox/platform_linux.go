@@ -26,6 +26,9 @@ import (
 // its "pause" subcommand holds a pod's namespaces.
 const pauseBinary = "wincri"
 
+// imageVolumesDir holds a container's image volume mounts in its bundle.
+const imageVolumesDir = "imagevolumes"
+
 // shmSize is a pod's /dev/shm, as Docker and containerd size it.
 const shmSize = 64 << 20
 
@@ -219,6 +222,10 @@ func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*
 	if err := l.mountOverlay(in.ID, in.Image.LayerPaths, rootfs); err != nil {
 		return nil, nil, err
 	}
+	volumes, err := l.mountImageVolumes(in)
+	if err != nil {
+		return nil, nil, err
+	}
 	ns := isolation.ContainerNamespaces{SandboxPid: in.Pod.Pid}
 	floor, restrict := oomScoreAdjFloor()
 	files := podFiles(l.dirs.podBundle(in.Pod.ID))
@@ -235,6 +242,7 @@ func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*
 		RootfsPath:          rootfs,
 		Namespaces:          ns,
 		Files:               files,
+		ImageVolumes:        volumes,
 		RestrictOOMScoreAdj: restrict,
 		OOMScoreAdjFloor:    floor,
 	})
@@ -268,8 +276,33 @@ func (l *linuxPlatform) mountOverlay(id string, layers []string, target string) 
 	return nil
 }
 
+// mountImageVolumes mounts each image volume read-only under the
+// bundle and maps its container path to that directory.
+func (l *linuxPlatform) mountImageVolumes(in ContainerInput) (map[string]string, error) {
+	if len(in.ImageVolumes) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(in.ImageVolumes))
+	i := 0
+	for path, img := range in.ImageVolumes {
+		dir := filepath.Join(in.Bundle, imageVolumesDir, strconv.Itoa(i))
+		i++
+		if err := mountReadOnly(img.LayerPaths, dir); err != nil {
+			return nil, fmt.Errorf("image volume at %s: %w", path, err)
+		}
+		out[path] = dir
+	}
+	return out, nil
+}
+
 func (l *linuxPlatform) CleanupContainer(ctx context.Context, id string) error {
-	if err := unmount(filepath.Join(l.dirs.containerBundle(id), "rootfs")); err != nil {
+	bundle := l.dirs.containerBundle(id)
+	for _, name := range listDir(filepath.Join(bundle, imageVolumesDir)) {
+		if err := unmount(filepath.Join(bundle, imageVolumesDir, name)); err != nil {
+			return err
+		}
+	}
+	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
 	return os.RemoveAll(l.dirs.containerLayer(id))

@@ -94,6 +94,9 @@ type ContainerRecord struct {
 	OOMKilled bool `json:"oomKilled,omitempty"`
 	// Spec is the container's OCI runtime spec, JSON, for verbose status.
 	Spec []byte `json:"spec,omitempty"`
+	// ImageVolumes are the image ids of the container's image mounts,
+	// by container path.
+	ImageVolumes map[string]string `json:"imageVolumes,omitempty"`
 	// Rootfs are the mounts handed to the shim at task creation.
 	Rootfs []shim.Mount `json:"rootfs,omitempty"`
 	// UpdatedResources are the CRI resources last applied by

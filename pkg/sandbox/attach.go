@@ -1,0 +1,86 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/containerd/errdefs"
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/crilog/logger"
+)
+
+// Attach connects the caller's streams to a running container's own
+// stdio, as kubectl attach does: its output from now on (earlier output
+// is in the log), and its stdin when the container was created with
+// stdin. It returns when the container's output ends, when the
+// client's stdin ends (the client detached), or when ctx ends. A
+// container created with stdin_once has its stdin closed when the first
+// attach session's stdin ends. Output reaches attach clients through
+// the container's logging process, so a container without a log has
+// no live output.
+func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout, stderr io.Writer, resize <-chan TerminalSize) error {
+	c, rec, s, err := m.runningTask(id)
+	if err != nil {
+		return err
+	}
+	if rec.LogPath == "" && stdin == nil {
+		return fmt.Errorf("container %s has no log, whose logging process serves live output: %w", rec.ID, errdefs.ErrFailedPrecondition)
+	}
+	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var in io.WriteCloser
+	if stdin != nil && c.cfg.GetStdin() {
+		if in, err = dialStdin(ctx, m.dirs.containerStdio(""), rec.ID); err != nil {
+			return fmt.Errorf("attach to container %s: %w", rec.ID, err)
+		}
+		defer in.Close()
+	} else if stdin != nil {
+		logger.V(2).Info("Container was not created with stdin; ignoring the client's input")
+		stdin = nil
+	}
+
+	ended := make(chan error, 2)
+	if rec.LogPath != "" {
+		if c.cfg.GetTty() {
+			stderr = nil
+		}
+		go func() { ended <- m.attachOutput(ctx, rec.ID, stdout, stderr) }()
+	}
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(in, stdin)
+			_ = in.Close()
+			if c.cfg.GetStdinOnce() {
+				cctx, cancel := m.cleanupContext(ctx)
+				defer cancel()
+				if err := s.CloseIO(cctx, rec.ID, ""); err != nil && !gone(err) {
+					logger.Error(err, "Closing the stdin of a stdin_once container")
+				}
+			}
+			ended <- nil
+		}()
+	}
+	if c.cfg.GetTty() {
+		go forwardResizes(ctx, s, rec.ID, "", resize, ctx.Done())
+	}
+	select {
+	case err := <-ended:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// attachOutput copies the container's live output until it ends; the
+// end of the client's interest is not an error.
+func (m *Manager) attachOutput(ctx context.Context, id string, stdout, stderr io.Writer) error {
+	err := logger.Attach(ctx, m.dirs.loggerState(), id, stdout, stderr)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,117 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/shim"
+	"github.com/wincri/wincri/pkg/stdio"
+)
+
+// Exec runs cmd in a running container with its streams connected to
+// the caller's, as kubectl exec does, and returns its exit code. With
+// tty the process gets a terminal (its output arrives on stdout only)
+// and resize carries the client's window size. When ctx ends first the
+// process is killed.
+func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Reader, stdout, stderr io.Writer, tty bool, resize <-chan TerminalSize) (int32, error) {
+	_, rec, s, err := m.runningTask(id)
+	if err != nil {
+		return 0, err
+	}
+	proc, err := execProcess(rec.Spec, cmd, tty)
+	if err != nil {
+		return 0, err
+	}
+	spec, err := shim.ProcessSpec(proc)
+	if err != nil {
+		return 0, err
+	}
+	execID := newID()[:32]
+	// runc-v2 opens stdout and stderr together: both, or stdout alone
+	// with a terminal.
+	pipes, err := stdio.New(ctx, m.dirs.execState(), execID, stdio.Config{Stdin: stdin != nil, Stdout: true, Stderr: !tty})
+	if err != nil {
+		return 0, fmt.Errorf("creating exec stdio: %w", err)
+	}
+	defer pipes.Close()
+	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID, "execID", execID)
+	opts := shim.ExecOpts{ID: rec.ID, ExecID: execID, Spec: spec, Stdin: pipes.StdinPath, Stdout: pipes.StdoutPath, Stderr: pipes.StderrPath, Terminal: tty}
+	if err := s.Exec(ctx, opts); err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", rec.ID, err)
+	}
+	defer func() {
+		cctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		if _, err := s.Delete(cctx, rec.ID, execID); err != nil && !gone(err) {
+			logger.Error(err, "Deleting an exec process")
+		}
+	}()
+
+	var output sync.WaitGroup
+	copyOut := func(dst io.Writer, src io.Reader) {
+		if src == nil {
+			return
+		}
+		if dst == nil {
+			dst = io.Discard
+		}
+		output.Go(func() { _, _ = io.Copy(dst, src) })
+	}
+	copyOut(stdout, pipes.Stdout)
+	copyOut(stderr, pipes.Stderr)
+
+	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
+		return 0, fmt.Errorf("starting exec in container %s: %w", rec.ID, err)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go forwardResizes(ctx, s, rec.ID, execID, resize, done)
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(pipes.Stdin, stdin)
+			// End of the client's input is end of the process's input.
+			_ = pipes.Stdin.Close()
+			cctx, cancel := m.cleanupContext(ctx)
+			defer cancel()
+			if err := s.CloseIO(cctx, rec.ID, execID); err != nil && !gone(err) {
+				logger.V(4).Info("Closing an exec's stdin", "err", err)
+			}
+		}()
+	}
+
+	st, err := s.Wait(ctx, rec.ID, execID)
+	if err != nil {
+		kctx, cancel := m.cleanupContext(ctx)
+		defer cancel()
+		_ = s.Kill(kctx, rec.ID, execID, sigkill, true)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return 0, fmt.Errorf("exec in container %s: the client went away, the process was killed: %w", rec.ID, err)
+		}
+		return 0, fmt.Errorf("waiting for exec in container %s: %w", rec.ID, err)
+	}
+	drainOutput(&output, pipes)
+	return int32(st.ExitStatus), nil
+}
+
+// drainOutput waits for the output copies, at most ioDrainTimeout: a
+// child the process left behind may hold the pipes open.
+func drainOutput(wg *sync.WaitGroup, pipes *stdio.Pipes) {
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(ioDrainTimeout):
+		for _, c := range []io.Closer{pipes.Stdout, pipes.Stderr} {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+		<-drained
+	}
+}
