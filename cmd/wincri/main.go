@@ -111,7 +111,9 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	ctx = klog.NewContext(ctx, klog.Background())
 	klog.FromContext(ctx).Info("Starting wincri", "version", version.Version(), "config", f.config)
-	return daemon.Run(ctx, daemon.Options{Config: cfg, Root: f.root, State: f.state, Endpoint: ep})
+	return withService(ctx, func(ctx context.Context) error {
+		return daemon.Run(ctx, daemon.Options{Config: cfg, Root: f.root, State: f.state, Endpoint: ep})
+	})
 }
 
 // checkDir accepts a missing directory (it is created later) or a
