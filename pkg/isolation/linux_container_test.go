@@ -28,7 +28,7 @@ func testPodConfig() *runtimeapi.PodSandboxConfig {
 
 // testContainerInput is a typical kubelet request for a container in a
 // pod whose pause process is pid 42.
-func testContainerInput(t *testing.T) LinuxContainerInput {
+func testContainerInput(t testing.TB) LinuxContainerInput {
 	root := writeRootfs(t, map[string]string{"etc/passwd": testPasswd, "etc/group": testGroup})
 	return LinuxContainerInput{
 		ID:            "ctr1",

@@ -3,6 +3,7 @@ package isolation
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -30,7 +31,7 @@ staff:x:50:
 `
 
 // writeRootfs lays out a fake image rootfs with the given files.
-func writeRootfs(t *testing.T, files map[string]string) string {
+func writeRootfs(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for p, content := range files {
@@ -162,4 +163,34 @@ func TestReadRootfsFileRejectsNonRegular(t *testing.T) {
 	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	_, err = ResolveLinuxUser(root, nil, "")
 	require.Error(t, err)
+}
+
+// FuzzResolveInRoot checks the one property that matters: whatever the
+// symlinks in the image and the path asked for, the result stays inside
+// the root.
+func FuzzResolveInRoot(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"/etc/passwd", "../../../../etc/shadow"},
+		{"/a/../../b", "/"},
+		{"x/y", "/.."},
+		{"/etc/passwd", "passwd"},
+		{"/etc/passwd/..", "//../etc"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, p, linkTarget string) {
+		root := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+		if linkTarget != "" && !strings.ContainsRune(linkTarget, 0) {
+			_ = os.Symlink(linkTarget, filepath.Join(root, "etc", "passwd"))
+			_ = os.Symlink(linkTarget, filepath.Join(root, "link"))
+		}
+		got, err := resolveInRoot(root, p)
+		if err != nil {
+			return
+		}
+		rel, err := filepath.Rel(root, got)
+		require.NoError(t, err)
+		assert.False(t, rel == ".." || strings.HasPrefix(rel, "../"), "%q escaped to %q", p, got)
+	})
 }
