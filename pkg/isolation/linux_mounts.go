@@ -52,11 +52,16 @@ func criMounts(spec *specs.Spec, in []*runtimeapi.Mount, host LinuxHost, imageVo
 		if len(m.GetUidMappings()) > 0 || len(m.GetGidMappings()) > 0 {
 			return nil, fmt.Errorf("mount %q: ID-mapped mounts: %w", dst, errdefs.ErrNotImplemented)
 		}
+		extra, err := extraMountOptions(m.GetMountOptions())
+		if err != nil {
+			return nil, fmt.Errorf("mount %q: %w", dst, err)
+		}
 		if m.GetImage() != nil {
 			mnt, err := imageVolumeMount(m, dst, imageVolumes)
 			if err != nil {
 				return nil, err
 			}
+			mnt.Options = append(mnt.Options, extra...)
 			out = append(out, mnt)
 			continue
 		}
@@ -81,9 +86,29 @@ func criMounts(spec *specs.Spec, in []*runtimeapi.Mount, host LinuxHost, imageVo
 			}
 			mnt.Options[2] = "rro"
 		}
+		mnt.Options = append(mnt.Options, extra...)
 		out = append(out, mnt)
 	}
 	return out, nil
+}
+
+// bindMountFlags are the mount_options a CRI mount may add: per-mount
+// flags that narrow or tune the bind. Read-only-ness and propagation have
+// fields of their own and are refused here so that the two cannot
+// disagree.
+var bindMountFlags = map[string]bool{
+	"nosuid": true, "suid": true, "nodev": true, "dev": true, "noexec": true, "exec": true,
+	"noatime": true, "atime": true, "relatime": true, "norelatime": true,
+	"strictatime": true, "nostrictatime": true, "nodiratime": true, "diratime": true,
+}
+
+func extraMountOptions(in []string) ([]string, error) {
+	for _, o := range in {
+		if !bindMountFlags[o] {
+			return nil, fmt.Errorf("mount_options: %q is not a bind mount flag wincri applies (read-only and propagation have their own fields): %w", o, errdefs.ErrInvalidArgument)
+		}
+	}
+	return in, nil
 }
 
 // mountPropagation checks the propagation a mount asks for against the

@@ -75,6 +75,13 @@ func TestCRIMounts(t *testing.T) {
 		},
 		{name: "recursive read-only needs readonly", in: []*runtimeapi.Mount{{ContainerPath: "/r", HostPath: "/data", RecursiveReadOnly: true}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "recursive read-only needs private", in: []*runtimeapi.Mount{{ContainerPath: "/r", HostPath: "/shared", Readonly: true, RecursiveReadOnly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL}}, wantErr: errdefs.ErrInvalidArgument},
+		{
+			name: "mount options",
+			in:   []*runtimeapi.Mount{{ContainerPath: "/o", HostPath: "/data", MountOptions: []string{"noexec", "nosuid"}}},
+			want: []specs.Mount{{Destination: "/o", Type: "bind", Source: "/data", Options: []string{"rbind", "rprivate", "rw", "noexec", "nosuid"}}},
+		},
+		{name: "mount option that a field owns", in: []*runtimeapi.Mount{{ContainerPath: "/o", HostPath: "/data", MountOptions: []string{"ro"}}}, wantErr: errdefs.ErrInvalidArgument},
+		{name: "unknown mount option", in: []*runtimeapi.Mount{{ContainerPath: "/o", HostPath: "/data", MountOptions: []string{"uid=0"}}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "missing host path", in: []*runtimeapi.Mount{{ContainerPath: "/m", HostPath: "/nope"}}, wantErr: errdefs.ErrNotFound},
 		{name: "empty host path", in: []*runtimeapi.Mount{{ContainerPath: "/m"}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "relative container path", in: []*runtimeapi.Mount{{ContainerPath: "m", HostPath: "/data"}}, wantErr: errdefs.ErrInvalidArgument},
