@@ -63,19 +63,6 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 	require.NoError(t, err, string(ipOut))
 	t.Cleanup(func() { _ = exec.Command(ipTool, "netns", "delete", netns).Run() })
 
-	// Pod files the integrator writes.
-	podDir := filepath.Join(tmp, "pod")
-	files := SandboxFiles{
-		HostnamePath:   filepath.Join(podDir, "hostname"),
-		HostsPath:      filepath.Join(podDir, "hosts"),
-		ResolvConfPath: filepath.Join(podDir, "resolv.conf"),
-		ShmPath:        filepath.Join(podDir, "shm"),
-	}
-	require.NoError(t, os.MkdirAll(files.ShmPath, 0o1777))
-	require.NoError(t, os.WriteFile(files.HostnamePath, []byte("isotest\n"), 0o644))
-	require.NoError(t, os.WriteFile(files.HostsPath, []byte("127.0.0.1 localhost\n"), 0o644))
-	require.NoError(t, os.WriteFile(files.ResolvConfPath, []byte("nameserver 127.0.0.53\n"), 0o644))
-
 	floor, err := DaemonOOMScoreAdj()
 	require.NoError(t, err)
 
@@ -83,11 +70,18 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 	pauseRoot := makeBusyboxRootfs(t, filepath.Join(tmp, "pause-rootfs"), busybox, nil)
 	pod := testPodConfig()
 	pod.Hostname = "isotest"
+	pod.DnsConfig = &runtimeapi.DNSConfig{Servers: []string{"127.0.0.53"}}
 	pod.Linux = &runtimeapi.LinuxPodSandboxConfig{
 		Sysctls: map[string]string{"kernel.shm_rmid_forced": "1"},
 		// Privileged, so that privileged containers may join it.
 		SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{Privileged: true},
 	}
+
+	// The pod's files and shm, as RunPodSandbox prepares them.
+	files, err := WriteSandboxFiles(filepath.Join(tmp, "pod"), pod, NodeFiles{}, nil)
+	require.NoError(t, err)
+	require.NoError(t, MountSandboxShm(files.ShmPath))
+	t.Cleanup(func() { _ = UnmountSandboxShm(files.ShmPath) })
 	sbSpec, err := LinuxSandboxSpec(ctx, LinuxSandboxInput{
 		ID: "sb-" + suffix, Config: pod, NetNSPath: "/run/netns/" + netns,
 		PauseArgs: []string{"/bin/busybox", "sleep", "600"}, RootfsPath: pauseRoot, Files: files,
@@ -140,7 +134,7 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 					"grep Seccomp: /proc/self/status", "grep NoNewPrivs: /proc/self/status",
 					"(touch /probe 2>/dev/null && echo rootfs-rw) || echo rootfs-ro",
 					"cat /vol/f; echo", "cat /proc/1/cmdline | tr '\\0' ' '; echo",
-					"cat /etc/resolv.conf", "echo $GREETING"),
+					"cat /etc/resolv.conf", "echo $GREETING", "echo shared > /dev/shm/marker"),
 				Envs:   []*runtimeapi.KeyValue{{Key: "GREETING", Value: []byte("hello")}},
 				Mounts: []*runtimeapi.Mount{{ContainerPath: "/vol", HostPath: vol, Readonly: true}},
 				Linux: &runtimeapi.LinuxContainerConfig{
@@ -168,6 +162,9 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 				assert.Equal(t, "/bin/busybox sleep 600", strings.TrimSpace(lines[8]), "pid 1 is the pause process")
 				assert.Equal(t, "nameserver 127.0.0.53", lines[9])
 				assert.Equal(t, "hello", lines[10])
+				marker, err := os.ReadFile(filepath.Join(files.ShmPath, "marker"))
+				require.NoError(t, err)
+				assert.Equal(t, "shared\n", string(marker), "the container's /dev/shm is the pod's")
 			},
 		},
 		{
