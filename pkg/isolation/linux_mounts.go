@@ -49,6 +49,9 @@ func criMounts(spec *specs.Spec, in []*runtimeapi.Mount, host LinuxHost, imageVo
 			return nil, fmt.Errorf("mount container_path %q must be absolute: %w", dst, errdefs.ErrInvalidArgument)
 		}
 		dst = path.Clean(dst)
+		if dst == "/" {
+			return nil, fmt.Errorf("a volume cannot be mounted over the container's root: %w", errdefs.ErrInvalidArgument)
+		}
 		if len(m.GetUidMappings()) > 0 || len(m.GetGidMappings()) > 0 {
 			return nil, fmt.Errorf("mount %q: ID-mapped mounts: %w", dst, errdefs.ErrNotImplemented)
 		}

@@ -83,6 +83,7 @@ func TestCRIMounts(t *testing.T) {
 		{name: "mount option that a field owns", in: []*runtimeapi.Mount{{ContainerPath: "/o", HostPath: "/data", MountOptions: []string{"ro"}}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "unknown mount option", in: []*runtimeapi.Mount{{ContainerPath: "/o", HostPath: "/data", MountOptions: []string{"uid=0"}}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "missing host path", in: []*runtimeapi.Mount{{ContainerPath: "/m", HostPath: "/nope"}}, wantErr: errdefs.ErrNotFound},
+		{name: "over the root", in: []*runtimeapi.Mount{{ContainerPath: "/", HostPath: "/data"}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "empty host path", in: []*runtimeapi.Mount{{ContainerPath: "/m"}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "relative container path", in: []*runtimeapi.Mount{{ContainerPath: "m", HostPath: "/data"}}, wantErr: errdefs.ErrInvalidArgument},
 		{name: "id mapped", in: []*runtimeapi.Mount{{ContainerPath: "/m", HostPath: "/data", UidMappings: []*runtimeapi.IDMapping{{Length: 1}}}}, wantErr: errdefs.ErrNotImplemented},
