@@ -35,7 +35,7 @@ var deniedSyscalls = []struct {
 	{"CAP_SYS_PACCT", []string{"acct"}},
 	{"CAP_SYS_RAWIO", []string{"iopl", "ioperm"}},
 	{"CAP_DAC_READ_SEARCH", []string{"open_by_handle_at"}},
-	{"CAP_SYS_PTRACE", []string{"userfaultfd", "kcmp", "process_vm_readv", "process_vm_writev"}},
+	{"CAP_SYS_PTRACE", []string{"userfaultfd"}},
 	{"CAP_SYS_ADMIN", []string{
 		"swapon", "swapoff", "bpf", "perf_event_open", "fanotify_init",
 		"lookup_dcookie", "mount", "mount_setattr", "move_mount",
