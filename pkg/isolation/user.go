@@ -264,3 +264,15 @@ func dedupIDs(ids []uint32) []uint32 {
 	}
 	return out
 }
+
+// CRIUser reports a resolved identity the way ContainerStatus carries it;
+// kubelet compares it with what it asked for (SupplementalGroupsPolicy).
+func CRIUser(u specs.User) *runtimeapi.ContainerUser {
+	groups := make([]int64, 0, len(u.AdditionalGids))
+	for _, g := range u.AdditionalGids {
+		groups = append(groups, int64(g))
+	}
+	return &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{
+		Uid: int64(u.UID), Gid: int64(u.GID), SupplementalGroups: groups,
+	}}
+}

@@ -194,3 +194,11 @@ func FuzzResolveInRoot(f *testing.F) {
 		assert.False(t, rel == ".." || strings.HasPrefix(rel, "../"), "%q escaped to %q", p, got)
 	})
 }
+
+func TestCRIUser(t *testing.T) {
+	got := CRIUser(specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{1000, 1234, 50000}})
+	assert.Equal(t, int64(1000), got.GetLinux().GetUid())
+	assert.Equal(t, int64(1000), got.GetLinux().GetGid())
+	assert.Equal(t, []int64{1000, 1234, 50000}, got.GetLinux().GetSupplementalGroups())
+	assert.Empty(t, CRIUser(specs.User{}).GetLinux().GetSupplementalGroups())
+}
