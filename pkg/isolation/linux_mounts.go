@@ -150,6 +150,9 @@ func mountPropagation(spec *specs.Spec, m *runtimeapi.Mount, src string, host Li
 func imageVolumeMount(m *runtimeapi.Mount, dst string, imageVolumes map[string]string) (specs.Mount, error) {
 	root, ok := imageVolumes[m.GetContainerPath()]
 	if !ok {
+		root, ok = imageVolumes[dst] // the caller may have keyed it clean
+	}
+	if !ok {
 		return specs.Mount{}, fmt.Errorf("image volume %q at %q was not prepared: %w", m.GetImage().GetImage(), dst, errdefs.ErrFailedPrecondition)
 	}
 	src := root
