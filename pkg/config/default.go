@@ -67,7 +67,7 @@ pull_progress_timeout = {{q .Image.PullProgressTimeout.String}}
 {{- range $host, $eps := .Image.Mirrors}}
 {{q $host}} = {{list $eps}}
 {{- end}}
-# "registry.k8s.io" = ["http://127.0.0.1:5000"]
+# "registry.example.com" = ["http://127.0.0.1:5000"]
 
 [cni]
 # Directories searched for CNI plugin binaries.
