@@ -20,22 +20,28 @@ import (
 // adminsOnly admits SYSTEM and Administrators, as wincri runs.
 const adminsOnly = "D:P(A;;GA;;;SY)(A;;GA;;;BA)"
 
-// openStdin creates the named pipe runhcs dials for a container's stdin
+// openStdio creates the named pipe runhcs dials for a container's stdin
 // and a second pipe attach clients dial: a named pipe has one client,
 // the shim, so the keeper relays each attach client into it in turn.
-func openStdin(ctx context.Context, dir, id string) (path string, keeper io.Closer, err error) {
-	pipes, err := stdio.New(ctx, dir, id, stdio.Config{Stdin: true})
+// runhcs (hcsshim v0.15.0) connects no stdin beside a binary:// logger,
+// so a container with a log reads its stdin only once runhcs does.
+func openStdio(ctx context.Context, in stdioInput) (stdioPaths, stdinKeeper, error) {
+	pipes, err := stdio.New(ctx, in.dir, in.id, stdio.Config{Stdin: true})
 	if err != nil {
-		return "", nil, err
+		return stdioPaths{}, nil, err
 	}
-	l, err := winio.ListenPipe(relayPipe(dir, id), &winio.PipeConfig{SecurityDescriptor: adminsOnly})
+	l, err := winio.ListenPipe(relayPipe(in.dir, in.id), &winio.PipeConfig{SecurityDescriptor: adminsOnly})
 	if err != nil {
 		_ = pipes.Close()
-		return "", nil, err
+		return stdioPaths{}, nil, err
 	}
 	k := &stdinRelay{pipes: pipes, l: l, done: make(chan struct{})}
 	go k.serve()
-	return pipes.StdinPath, k, nil
+	paths := stdioPaths{stdin: pipes.StdinPath, stdout: in.logURI}
+	if !in.tty {
+		paths.stderr = in.logURI
+	}
+	return paths, k, nil
 }
 
 type stdinRelay struct {
@@ -56,6 +62,8 @@ func (r *stdinRelay) serve() {
 		_ = c.Close()
 	}
 }
+
+func (r *stdinRelay) taskStarted() {}
 
 func (r *stdinRelay) Close() error {
 	err := r.l.Close()
