@@ -175,8 +175,17 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 	if err != nil {
 		return fmt.Errorf("starting the sandbox task: %w", err)
 	}
-	return m.updatePod(p, func(r *PodRecord) { r.Pid, r.State = pid, PodReady })
+	return m.updatePod(p, func(r *PodRecord) {
+		r.Pid, r.State = pid, PodReady
+		if h.HyperV() {
+			r.UVMID = uvmID(id)
+		}
+	})
 }
+
+// uvmID is the HCS id of a hyperv pod's utility VM: runhcs names it
+// after the sandbox task.
+func uvmID(podID string) string { return podID + "@vm" }
 
 // sandboxImage resolves the configured pause image, pulling it when it
 // is missing; nil when none is configured.
