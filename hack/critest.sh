@@ -103,7 +103,7 @@ cleanup() {
 	kill_processes_under "$WORK"
 	unmount_under "$WORK"
 	# Pods whose addresses host-local still holds were never torn down.
-	mapfile -t -O "${#ids[@]}" ids < <(grep -rhoE '^[0-9a-f]{64}' "$WORK" 2>/dev/null | sort -u || true)
+	mapfile -t -O "${#ids[@]}" ids < <(grep -rhoE '^[0-9a-f]{64}' "$WORK/state" 2>/dev/null | sort -u || true)
 	remove_netfilter_rules_for "${ids[@]}"
 	if ! $bridge_existed && ip link show "$BRIDGE" >/dev/null 2>&1 &&
 		[[ -z $(ip -o link show master "$BRIDGE" 2>/dev/null) ]]; then

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -102,4 +103,60 @@ func unpack(t *testing.T, addr, upstream string) string {
 			require.NoError(t, os.Symlink(hdr.Linkname, p))
 		}
 	}
+}
+
+// TestStandInServersRun starts the long-running entry points of the images
+// as their image config would, and checks that each keeps running until
+// SIGTERM and then exits 0 at once, as a container being stopped must.
+func TestStandInServersRun(t *testing.T) {
+	testutil.RequireRoot(t)
+	addr := servedRegistry(t)
+	for _, tc := range []struct {
+		image    string
+		args     []string
+		uid, gid uint32
+	}{
+		{image: "registry.k8s.io/pause:3.9", args: []string{"/pause"}, uid: 65535, gid: 65535},
+		{image: e2eImages + "nginx:1.14-2", args: []string{"/usr/sbin/nginx", "-g", "daemon off;"}},
+		{image: e2eImages + "httpd:2.4.39-4", args: []string{"/usr/local/apache2/bin/httpd-foreground"}},
+	} {
+		t.Run(tc.image, func(t *testing.T) {
+			root := unpack(t, addr, tc.image)
+			// A runtime provides /dev/null; a shell's background job reads it.
+			require.NoError(t, syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, int(unixMkdev(1, 3))))
+			cmd := exec.Command(tc.args[0], tc.args[1:]...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{
+				Chroot:     root,
+				Credential: &syscall.Credential{Uid: tc.uid, Gid: tc.gid},
+				// PID 1 of its own PID namespace, as in a container (so
+				// nothing outlives it), and its own network namespace: the
+				// servers bind port 80.
+				Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNET,
+			}
+			cmd.Dir = "/"
+			cmd.Env = []string{defaultPath}
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			require.NoError(t, cmd.Start())
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				t.Fatalf("%s exited early: %v; output: %s", tc.args[0], err, out.String())
+			case <-time.After(time.Second):
+			}
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			select {
+			case err := <-exited:
+				assert.NoError(t, err, "exit status after SIGTERM; output: %s", out.String())
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("%s ignored SIGTERM", tc.args[0])
+			}
+		})
+	}
+}
+
+func unixMkdev(major, minor uint32) uint64 {
+	return uint64(major)<<8 | uint64(minor)
 }

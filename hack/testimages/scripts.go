@@ -55,11 +55,14 @@ wait $child
 
 const httpdIndex = "<html><body><h1>It works!</h1></body></html>\n"
 
-// pauseScript answers for /pause: sleep until told to stop.
+// pauseScript answers for /pause: sleep until told to stop, leaving no
+// child behind.
 const pauseScript = `#!/bin/sh
-trap 'exit 0' TERM INT
+child=
+trap 'kill $child 2>/dev/null; exit 0' TERM INT
 while :; do
 	sleep 3600 &
-	wait $!
+	child=$!
+	wait $child
 done
 `
