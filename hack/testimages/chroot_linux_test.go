@@ -99,6 +99,9 @@ func unpack(t *testing.T, addr, upstream string) string {
 			require.NoError(t, f.Close())
 		case tar.TypeLink:
 			require.NoError(t, os.Link(filepath.Join(root, filepath.Clean("/"+hdr.Linkname)), p))
+			// As containerd does: the link header's mode applies to the
+			// shared inode.
+			require.NoError(t, os.Chmod(p, os.FileMode(hdr.Mode)&os.ModePerm))
 		case tar.TypeSymlink:
 			require.NoError(t, os.Symlink(hdr.Linkname, p))
 		}

@@ -29,9 +29,10 @@ type entry struct {
 type tree struct {
 	entries []entry
 	seen    map[string]bool
+	index   map[string]int // name -> position in entries
 }
 
-func newTree() *tree { return &tree{seen: map[string]bool{}} }
+func newTree() *tree { return &tree{seen: map[string]bool{}, index: map[string]int{}} }
 
 func clean(name string) string { return strings.TrimPrefix(path.Clean("/"+name), "/") }
 
@@ -49,6 +50,7 @@ func (t *tree) add(e entry) error {
 		}
 	}
 	t.seen[e.name] = true
+	t.index[e.name] = len(t.entries)
 	t.entries = append(t.entries, e)
 	return nil
 }
@@ -72,13 +74,21 @@ func (t *tree) file(name string, mode int64, data []byte) error {
 }
 
 // hardlink adds name as a hard link to target, which must already be in the
-// tree: a tar hard link may only point backwards.
+// tree: a tar hard link may only point backwards. The link's header repeats
+// the target's mode and owner because unpackers (containerd's among them)
+// apply a hard link header's mode to the shared inode: mode 0 would make
+// busybox unexecutable.
 func (t *tree) hardlink(name, target string) error {
 	target = clean(target)
-	if !t.seen[target] {
+	i, ok := t.index[target]
+	if !ok {
 		return fmt.Errorf("hard link %q: target %q is not in the layer yet", name, target)
 	}
-	return t.add(entry{name: name, typ: tar.TypeLink, target: target})
+	to := t.entries[i]
+	if to.typ != tar.TypeReg {
+		return fmt.Errorf("hard link %q: target %q is not a regular file", name, target)
+	}
+	return t.add(entry{name: name, typ: tar.TypeLink, target: target, mode: to.mode, uid: to.uid, gid: to.gid})
 }
 
 func (t *tree) symlink(name, target string) error {
