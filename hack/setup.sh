@@ -83,11 +83,12 @@ if [[ -x "$TOOLS/critest" && -f "$critest_stamp" && "$(cat "$critest_stamp")" ==
 	log "critest $CRI_TOOLS_VERSION present in $TOOLS"
 else
 	log "building critest $CRI_TOOLS_VERSION into $TOOLS"
-	src_dir=$(go mod download -json "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" |
-		sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}$/\1/p')
-	[[ -d "$src_dir" ]] || die "could not download sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION"
 	build_dir=$(mktemp -d -t wincri-critest-src.XXXXXX)
 	trap 'rm -rf "$build_dir"' EXIT
+	# Outside any module, so that no go.mod or go.sum is touched.
+	src_dir=$(cd "$build_dir" && go mod download -json "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}$/\1/p')
+	[[ -d "$src_dir" ]] || die "could not download sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION"
 	cp -r "$src_dir/." "$build_dir"
 	chmod -R u+w "$build_dir"
 	(cd "$build_dir" && go test -c -o "$TOOLS/critest.new" ./cmd/critest)
