@@ -1,0 +1,239 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/wincri/wincri/pkg/store"
+)
+
+// crash makes the current Manager stop reacting, as a killed wincri
+// would: it gets no more shim events and no longer watches its shims, so
+// that whatever happens next is up to the next Manager's recovery.
+func (e *env) crash() {
+	e.t.Helper()
+	e.shims.Sync()
+	e.mu.Lock()
+	e.target = nil
+	e.mu.Unlock()
+	e.m.mu.RLock()
+	pods := make([]*pod, 0, len(e.m.pods))
+	for _, p := range e.m.pods {
+		pods = append(pods, p)
+	}
+	e.m.mu.RUnlock()
+	for _, p := range pods {
+		p.setShim(nil)
+	}
+}
+
+func (e *env) pod(id string) Pod {
+	e.t.Helper()
+	e.shims.Sync()
+	p, err := e.m.PodStatus(id)
+	require.NoError(e.t, err)
+	return p
+}
+
+func TestRecoverRunningStaysRunning(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	id := e.runContainer(podID, "app")
+	pid := e.container(id).Pid
+	e.crash()
+	e.restart()
+
+	c := e.container(id)
+	assert.Equal(t, ContainerRunning, c.State)
+	assert.Equal(t, pid, c.Pid)
+	assert.Equal(t, PodReady, e.pod(podID).State)
+	// The recovered container is fully managed: its stop is seen.
+	require.NoError(t, e.m.StopContainer(t.Context(), id, 0))
+	c = e.container(id)
+	assert.Equal(t, ContainerExited, c.State)
+	assert.Equal(t, int32(137), c.ExitCode)
+}
+
+func TestRecoverExitsWhileDown(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		code       uint32
+		wantReason string
+	}{
+		{name: "completed", code: 0, wantReason: ReasonCompleted},
+		{name: "failed", code: 42, wantReason: ReasonError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			podID := e.runPod("web")
+			id := e.runContainer(podID, "app")
+			e.crash()
+			require.NoError(t, e.shims.Exit(id, "", tc.code))
+			task, ok := e.shims.Task(id)
+			require.True(t, ok)
+			e.restart()
+
+			c := e.container(id)
+			assert.Equal(t, ContainerExited, c.State)
+			assert.Equal(t, int32(tc.code), c.ExitCode)
+			assert.Equal(t, tc.wantReason, c.Reason)
+			assert.True(t, c.FinishedAt.Equal(task.State.ExitedAt), "finished at %s, the task exited at %s", c.FinishedAt, task.State.ExitedAt)
+			assert.Equal(t, PodReady, e.pod(podID).State)
+		})
+	}
+}
+
+func TestRecoverSandboxExitedWhileDown(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	e.crash()
+	require.NoError(t, e.shims.Exit(podID, "", 2))
+	e.restart()
+	p := e.pod(podID)
+	assert.Equal(t, PodNotReady, p.State)
+	assert.Equal(t, int32(2), p.ExitCode)
+}
+
+func TestRecoverShimGone(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	ids := []string{e.runContainer(podID, "a"), e.runContainer(podID, "b")}
+	e.crash()
+	e.shims.Crash(podID)
+	e.restart()
+
+	for _, id := range ids {
+		c := e.container(id)
+		assert.Equal(t, ContainerExited, c.State, id)
+		assert.Equal(t, int32(shimDiedExitCode), c.ExitCode, id)
+		assert.Equal(t, ReasonShimDied, c.Reason, id)
+		assert.Contains(t, c.Message, "shim", id)
+	}
+	p := e.pod(podID)
+	assert.Equal(t, PodNotReady, p.State)
+	assert.Empty(t, p.Shim.Address, "the dead shim's address is forgotten")
+	var cleaned bool
+	for _, c := range e.shims.Cleanups() {
+		cleaned = cleaned || c.ID == podID
+	}
+	assert.True(t, cleaned, "the dead shim is cleaned with its delete subcommand")
+
+	// kubelet then stops and removes the pod.
+	require.NoError(t, e.m.StopPod(t.Context(), podID))
+	require.NoError(t, e.m.RemovePod(t.Context(), podID))
+	_, err := e.m.PodStatus(podID)
+	assert.True(t, errdefs.IsNotFound(err))
+	assert.False(t, e.net.isActive(podID))
+}
+
+// TestRecoverUndoesInterruptedRequests: records of intent that a crash
+// left (a pod or container still creating) are undone at the start,
+// with whatever side effects they had.
+func TestRecoverUndoesInterruptedRequests(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	ctrID := e.runContainer(podID, "app")
+	e.crash()
+
+	// A container whose creation was interrupted: its record says
+	// creating, its bundle exists.
+	half := ContainerRecord{ID: newID(), PodID: podID, Config: mustMarshal(t, containerConfig("half")), State: ContainerCreating, CreatedAt: time.Now()}
+	require.NoError(t, os.MkdirAll(e.m.dirs.containerBundle(half.ID), 0o700))
+	// A pod whose creation was interrupted after its network was set up.
+	halfPod := PodRecord{ID: newID(), Config: mustMarshal(t, podConfig("halfpod")), Handler: "process", State: PodCreating, CreatedAt: time.Now(), NetNS: "/run/netns/x"}
+	e.net.mu.Lock()
+	e.net.active[halfPod.ID] = true
+	e.net.mu.Unlock()
+	require.NoError(t, os.MkdirAll(e.m.dirs.podBundle(halfPod.ID), 0o700))
+	require.NoError(t, e.db.Update(func(tx *store.Tx) error {
+		if err := tx.Put(bucketContainers, half.ID, half); err != nil {
+			return err
+		}
+		return tx.Put(bucketPods, halfPod.ID, halfPod)
+	}))
+	e.restart()
+
+	_, err := e.m.ContainerStatus(half.ID)
+	assert.True(t, errdefs.IsNotFound(err), "the interrupted container is gone: %v", err)
+	assert.NoDirExists(t, e.m.dirs.containerBundle(half.ID))
+	assert.Positive(t, e.plat.ctrCleanups[half.ID], "its layer is cleaned")
+	_, err = e.m.PodStatus(halfPod.ID)
+	assert.True(t, errdefs.IsNotFound(err), "the interrupted pod is gone: %v", err)
+	assert.NoDirExists(t, e.m.dirs.podBundle(halfPod.ID))
+	assert.False(t, e.net.isActive(halfPod.ID), "its network is torn down")
+
+	// Its name is free again, and the finished objects are untouched.
+	_, err = e.m.RunPod(t.Context(), podConfig("halfpod"), "")
+	require.NoError(t, err)
+	assert.Equal(t, ContainerRunning, e.container(ctrID).State)
+	assert.Equal(t, PodReady, e.pod(podID).State)
+}
+
+// TestRecoverRemovesOrphans: bundles, layers and network namespaces that
+// no record owns (a crash between a side effect and its record) go.
+func TestRecoverRemovesOrphans(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	ctrID := e.runContainer(podID, "app")
+	e.crash()
+	orphan := newID()
+	// The writable layer is the platform's to remove (CleanupContainer).
+	require.NoError(t, os.MkdirAll(e.m.dirs.containerLayer(orphan), 0o700))
+	dirs := []string{e.m.dirs.podBundle(orphan), e.m.dirs.containerBundle(orphan)}
+	for _, d := range dirs {
+		require.NoError(t, os.MkdirAll(filepath.Join(d, "sub"), 0o700))
+	}
+	e.net.mu.Lock()
+	e.net.active[orphan] = true
+	e.net.mu.Unlock()
+	e.restart()
+
+	for _, d := range dirs {
+		assert.NoDirExists(t, d)
+	}
+	assert.False(t, e.net.isActive(orphan), "orphaned network namespace")
+	assert.Positive(t, e.plat.podCleanups[orphan], "orphaned pod cleaned by the platform")
+	assert.Positive(t, e.plat.ctrCleanups[orphan], "orphaned container cleaned by the platform")
+	assert.DirExists(t, e.m.dirs.podBundle(podID))
+	assert.DirExists(t, e.m.dirs.containerBundle(ctrID))
+	assert.True(t, e.net.isActive(podID))
+}
+
+// TestRecoverKeepsNames: names stay reserved across a restart, and a
+// retry of the same request gets the same object.
+func TestRecoverKeepsNames(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	ctrID := e.runContainer(podID, "app")
+	e.crash()
+	e.restart()
+
+	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	require.NoError(t, err)
+	assert.Equal(t, podID, again)
+	other := podConfig("web")
+	other.Hostname = "different"
+	_, err = e.m.RunPod(t.Context(), other, "")
+	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
+	_, err = e.m.CreateContainer(t.Context(), podID, containerConfig("app"))
+	require.NoError(t, err, "a retry of the same container gets it")
+	changed := containerConfig("app")
+	changed.Command = []string{"true"}
+	_, err = e.m.CreateContainer(t.Context(), podID, changed)
+	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
+	assert.Contains(t, err.Error(), ctrID)
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
