@@ -10,11 +10,11 @@ import (
 
 // ContainerStats reports one container's usage.
 func (s *Server) ContainerStats(ctx context.Context, req *runtime.ContainerStatsRequest) (*runtime.ContainerStatsResponse, error) {
-	if err := validateID("container_id", req.GetContainerId()); err != nil {
-		return nil, err
-	}
 	r, err := s.statsRuntime()
 	if err != nil {
+		return nil, err
+	}
+	if err := validateID("container_id", req.GetContainerId()); err != nil {
 		return nil, err
 	}
 	c, err := s.runtime.ContainerStatus(req.GetContainerId())

@@ -11,11 +11,11 @@ import (
 // PodSandboxStats reports one pod's usage; a pod that is not ready has
 // only its attributes.
 func (s *Server) PodSandboxStats(ctx context.Context, req *runtime.PodSandboxStatsRequest) (*runtime.PodSandboxStatsResponse, error) {
-	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
-		return nil, err
-	}
 	r, err := s.statsRuntime()
 	if err != nil {
+		return nil, err
+	}
+	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
 		return nil, err
 	}
 	p, err := s.runtime.PodStatus(req.GetPodSandboxId())

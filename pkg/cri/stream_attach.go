@@ -8,11 +8,11 @@ import (
 
 // Attach returns the URL of an attach session to a running container.
 func (s *Server) Attach(_ context.Context, req *runtime.AttachRequest) (*runtime.AttachResponse, error) {
-	if err := validateID("container_id", req.GetContainerId()); err != nil {
-		return nil, err
-	}
 	st, err := s.streamServer()
 	if err != nil {
+		return nil, err
+	}
+	if err := validateID("container_id", req.GetContainerId()); err != nil {
 		return nil, err
 	}
 	c, err := s.runningContainer(req.GetContainerId())

@@ -8,15 +8,15 @@ import (
 
 // Exec returns the URL of an exec session in a running container.
 func (s *Server) Exec(_ context.Context, req *runtime.ExecRequest) (*runtime.ExecResponse, error) {
+	st, err := s.streamServer()
+	if err != nil {
+		return nil, err
+	}
 	if err := validateID("container_id", req.GetContainerId()); err != nil {
 		return nil, err
 	}
 	if len(req.GetCmd()) == 0 {
 		return nil, invalid("cmd must not be empty")
-	}
-	st, err := s.streamServer()
-	if err != nil {
-		return nil, err
 	}
 	c, err := s.runningContainer(req.GetContainerId())
 	if err != nil {

@@ -12,6 +12,10 @@ import (
 
 // PortForward returns the URL of a port-forward session to a ready pod.
 func (s *Server) PortForward(_ context.Context, req *runtime.PortForwardRequest) (*runtime.PortForwardResponse, error) {
+	st, err := s.streamServer()
+	if err != nil {
+		return nil, err
+	}
 	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
 		return nil, err
 	}
@@ -19,10 +23,6 @@ func (s *Server) PortForward(_ context.Context, req *runtime.PortForwardRequest)
 		if p <= 0 || p > 65535 {
 			return nil, invalid("port %d is out of range 1-65535", p)
 		}
-	}
-	st, err := s.streamServer()
-	if err != nil {
-		return nil, err
 	}
 	p, err := s.runtime.PodStatus(req.GetPodSandboxId())
 	if err != nil {

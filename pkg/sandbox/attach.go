@@ -28,7 +28,7 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 	if rec.LogPath == "" && stdin == nil {
 		return fmt.Errorf("container %s has no log, whose logging process serves live output: %w", rec.ID, errdefs.ErrFailedPrecondition)
 	}
-	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID)
+	log := klog.FromContext(ctx).WithValues("containerID", rec.ID)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -39,16 +39,29 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 		}
 		defer in.Close()
 	} else if stdin != nil {
-		logger.V(2).Info("Container was not created with stdin; ignoring the client's input")
+		log.V(2).Info("Container was not created with stdin; ignoring the client's input")
 		stdin = nil
 	}
 
 	ended := make(chan error, 2)
 	if rec.LogPath != "" {
+		// Connected before any input is passed on, so that the output
+		// the input causes reaches this client.
+		out, err := logger.OpenAttach(ctx, m.dirs.loggerState(), rec.ID)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
 		if c.cfg.GetTty() {
 			stderr = nil
 		}
-		go func() { ended <- m.attachOutput(ctx, rec.ID, stdout, stderr) }()
+		go func() {
+			err := out.Copy(ctx, stdout, stderr)
+			if ctx.Err() != nil {
+				err = nil
+			}
+			ended <- err
+		}()
 	}
 	if stdin != nil {
 		go func() {
@@ -58,7 +71,7 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 				cctx, cancel := m.cleanupContext(ctx)
 				defer cancel()
 				if err := s.CloseIO(cctx, rec.ID, ""); err != nil && !gone(err) {
-					logger.Error(err, "Closing the stdin of a stdin_once container")
+					log.Error(err, "Closing the stdin of a stdin_once container")
 				}
 			}
 			ended <- nil
@@ -73,14 +86,4 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 	case <-ctx.Done():
 		return nil
 	}
-}
-
-// attachOutput copies the container's live output until it ends; the
-// end of the client's interest is not an error.
-func (m *Manager) attachOutput(ctx context.Context, id string, stdout, stderr io.Writer) error {
-	err := logger.Attach(ctx, m.dirs.loggerState(), id, stdout, stderr)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
 }

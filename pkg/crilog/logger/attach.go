@@ -22,8 +22,11 @@ import (
 // output from then on, as frames of a stream byte, a big-endian uint32
 // length and that many bytes, until the output ends (the logger closes
 // the connection) or the client goes away. Output that arrived before
-// the client connected is in the log, not in the frames.
+// the client connected is in the log, not in the frames. The first
+// frame, of stream frameHello and no bytes, tells the client that it
+// receives output from then on.
 const (
+	frameHello      = 0
 	frameStdout     = 1
 	frameStderr     = 2
 	frameHeaderSize = 5
@@ -75,6 +78,7 @@ func startAttach(ctx context.Context, o Options) *attachHub {
 
 func (h *attachHub) add(conn net.Conn) {
 	ch := make(chan []byte, attachBuffer)
+	ch <- []byte{frameHello, 0, 0, 0, 0}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -157,28 +161,50 @@ func (h *attachHub) close() {
 	<-h.served
 }
 
-// Attach copies the live output of container id's logger to stdout and
-// stderr (either may be nil to discard it) until the output ends, which
-// returns nil, or ctx ends. With a terminal everything arrives on
-// stdout. It is errdefs.ErrFailedPrecondition when no logger serves the
-// container (it is not running) and ErrUnavailable when the logger
-// cannot be reached.
-func Attach(ctx context.Context, stateDir, id string, stdout, stderr io.Writer) error {
+// AttachStream is a connection to a logger's live output.
+type AttachStream struct {
+	conn net.Conn
+}
+
+// OpenAttach connects to the live output of container id's logger and
+// returns once output flows to the connection: everything the
+// container writes from then on arrives. It is
+// errdefs.ErrFailedPrecondition when no logger serves the container (it
+// is not running) and ErrUnavailable when the logger cannot be reached.
+func OpenAttach(ctx context.Context, stateDir, id string) (*AttachStream, error) {
 	addr, err := attachAddress(stateDir, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	conn, err := dialControl(ctx, addr)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return fmt.Errorf("attach to container %s: no logger serves its output, the container is not running: %w", id, errdefs.ErrFailedPrecondition)
+			return nil, fmt.Errorf("attach to container %s: no logger serves its output, the container is not running: %w", id, errdefs.ErrFailedPrecondition)
 		}
-		return fmt.Errorf("attach to container %s: reach its logger: %v: %w", id, err, errdefs.ErrUnavailable)
+		return nil, fmt.Errorf("attach to container %s: reach its logger: %v: %w", id, err, errdefs.ErrUnavailable)
 	}
-	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
-	err = readFrames(conn, stdout, stderr)
+	var hello [frameHeaderSize]byte
+	if _, err := io.ReadFull(conn, hello[:]); err != nil || hello[0] != frameHello {
+		_ = conn.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// A logger that ends right away (the output ended) says nothing.
+		return nil, fmt.Errorf("attach to container %s: its output has ended: %w", id, errdefs.ErrFailedPrecondition)
+	}
+	return &AttachStream{conn: conn}, nil
+}
+
+// Copy copies the output to stdout and stderr (either may be nil to
+// discard it) until the output ends, which returns nil, the
+// destinations all fail, which returns nil too, or ctx ends. With a
+// terminal everything arrives on stdout.
+func (a *AttachStream) Copy(ctx context.Context, stdout, stderr io.Writer) error {
+	stop := context.AfterFunc(ctx, func() { _ = a.conn.Close() })
+	defer stop()
+	err := readFrames(a.conn, stdout, stderr)
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -186,6 +212,19 @@ func Attach(ctx context.Context, stateDir, id string, stdout, stderr io.Writer) 
 		return nil
 	}
 	return err
+}
+
+// Close ends the connection.
+func (a *AttachStream) Close() error { return a.conn.Close() }
+
+// Attach is OpenAttach and Copy in one.
+func Attach(ctx context.Context, stateDir, id string, stdout, stderr io.Writer) error {
+	a, err := OpenAttach(ctx, stateDir, id)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Copy(ctx, stdout, stderr)
 }
 
 // errClientGone ends readFrames when no destination takes output any
