@@ -64,6 +64,11 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 		f.State = PodReady
 	}
 	pods := m.ListPods(f)
+	// One pass over the containers, not one per pod.
+	running := map[string][]Container{}
+	for _, c := range m.ListContainers(ContainerFilter{State: ContainerRunning}) {
+		running[c.PodID] = append(running[c.PodID], c)
+	}
 	out := make([]PodStats, len(pods))
 	sem := make(chan struct{}, statsParallelism)
 	var wg sync.WaitGroup
@@ -72,7 +77,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = m.podStats(ctx, cache, p)
+			out[i] = m.podStats(ctx, cache, p, running[p.ID])
 		}()
 	}
 	wg.Wait()
@@ -105,7 +110,7 @@ func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f Conta
 	return out
 }
 
-func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod) PodStats {
+func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs []Container) PodStats {
 	out := PodStats{Pod: pod}
 	p, err := m.getPod(pod.ID)
 	if err != nil {
@@ -113,10 +118,7 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod) PodS
 	}
 	s := p.getShim()
 	samples := []stats.Sample{m.taskSample(ctx, s, pod.ID)}
-	for _, c := range m.ListContainers(ContainerFilter{PodID: pod.ID, State: ContainerRunning}) {
-		if c.PodID != pod.ID { // ListContainers matches a prefix
-			continue
-		}
+	for _, c := range ctrs {
 		cs := m.containerStats(ctx, cache, s, c)
 		out.Containers = append(out.Containers, cs)
 		samples = append(samples, cs.Sample)
