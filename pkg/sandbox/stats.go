@@ -46,7 +46,8 @@ type ContainerStats struct {
 
 // PodStats is one pod's usage: the sum of its sandbox's and its
 // containers' tasks, so that pods without a cgroup parent of their own
-// (as crictl creates them) have figures too.
+// (as crictl creates them) have figures too; for a hyperv pod, its
+// utility VM's, which hold its containers'.
 type PodStats struct {
 	Pod Pod
 	stats.Sample
@@ -117,13 +118,21 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs
 		return out
 	}
 	s := p.getShim()
-	samples := []stats.Sample{m.taskSample(ctx, s, pod.ID)}
+	sandboxTask := m.taskSample(ctx, s, pod.ID)
+	var ctrSamples []stats.Sample
 	for _, c := range ctrs {
 		cs := m.containerStats(ctx, cache, s, c)
 		out.Containers = append(out.Containers, cs)
-		samples = append(samples, cs.Sample)
+		ctrSamples = append(ctrSamples, cs.Sample)
 	}
-	out.Sample = stats.Sum(samples...)
+	if sandboxTask.UtilityVM {
+		// The VM's figures include its containers'; only the process
+		// count is theirs alone.
+		out.Sample = sandboxTask
+		out.Process = stats.Sum(ctrSamples...).Process
+	} else {
+		out.Sample = stats.Sum(append(ctrSamples, sandboxTask)...)
+	}
 	cache.rates.Apply(podRateKey+pod.ID, &out.Sample)
 	if pod.NetNS != "" {
 		ifaces, err := podInterfaces(ctx, pod.PodRecord, pod.Config)

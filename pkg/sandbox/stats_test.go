@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	runhcsstats "github.com/Microsoft/hcsshim/cmd/containerd-shim-runhcs-v1/stats"
 	v1 "github.com/containerd/cgroups/v3/cgroup1/stats"
 	v2 "github.com/containerd/cgroups/v3/cgroup2/stats"
 	"github.com/stretchr/testify/assert"
@@ -85,6 +86,30 @@ func TestPodStatsSumsTheTasks(t *testing.T) {
 	require.Len(t, ctrs, 1)
 	assert.Nil(t, ctrs[0].CPU, "an exited container has no task to ask")
 	assert.Equal(t, ContainerExited, ctrs[0].Container.State)
+}
+
+// A hyperv pod's sandbox task reports its utility VM, which already
+// holds the containers: the pod's figures are the VM's, not a sum.
+func TestPodStatsOfAUtilityVM(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("hyperv")
+	id := e.runContainer(podID, "c")
+	require.NoError(t, e.shims.SetStats(podID, mustAny(&runhcsstats.Statistics{VM: &runhcsstats.VirtualMachineStatistics{
+		Processor: &runhcsstats.VirtualMachineProcessorStatistics{TotalRuntimeNS: 9e9},
+		Memory:    &runhcsstats.VirtualMachineMemoryStatistics{WorkingSetBytes: 512 << 20},
+	}})))
+	require.NoError(t, e.shims.SetStats(id, mustAny(&runhcsstats.Statistics{Container: &runhcsstats.Statistics_Windows{Windows: &runhcsstats.WindowsContainerStatistics{
+		Processor: &runhcsstats.WindowsContainerProcessorStatistics{TotalRuntimeNS: 4e9},
+		Memory:    &runhcsstats.WindowsContainerMemoryStatistics{MemoryUsagePrivateWorkingSetBytes: 100 << 20},
+	}}})))
+	pods := e.m.PodStats(t.Context(), NewStatsCache(time.Hour), PodFilter{})
+	require.Len(t, pods, 1)
+	p := pods[0]
+	assert.Equal(t, uint64(9e9), p.CPU.UsageCoreNanoSeconds)
+	assert.Equal(t, uint64(512<<20), p.Memory.WorkingSet)
+	require.NotNil(t, p.Process, "counted from the containers' processes")
+	require.Len(t, p.Containers, 1)
+	assert.Equal(t, uint64(100<<20), p.Containers[0].Memory.WorkingSet)
 }
 
 func TestPodStatsFilters(t *testing.T) {

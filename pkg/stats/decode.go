@@ -133,6 +133,7 @@ func fromRunhcs(m *runhcsstats.Statistics, at time.Time) Sample {
 		return s
 	}
 	if vm := m.GetVM(); vm != nil {
+		s.UtilityVM = true
 		if p := vm.GetProcessor(); p != nil {
 			s.CPU = &CPU{UsageCoreNanoSeconds: p.GetTotalRuntimeNS()}
 		}

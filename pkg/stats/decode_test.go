@@ -98,7 +98,7 @@ func TestDecode(t *testing.T) {
 				Processor: &runhcsstats.VirtualMachineProcessorStatistics{TotalRuntimeNS: 9},
 				Memory:    &runhcsstats.VirtualMachineMemoryStatistics{WorkingSetBytes: 1 << 30, VmMemory: &runhcsstats.VirtualMachineMemory{AvailableMemory: 512}},
 			}},
-			want: Sample{At: at, CPU: &CPU{UsageCoreNanoSeconds: 9}, Memory: &Memory{WorkingSet: 1 << 30, Usage: 1 << 30, Available: 512 << 20}},
+			want: Sample{At: at, UtilityVM: true, CPU: &CPU{UsageCoreNanoSeconds: 9}, Memory: &Memory{WorkingSet: 1 << 30, Usage: 1 << 30, Available: 512 << 20}},
 		},
 		{
 			name: "runhcs linux container in a VM",

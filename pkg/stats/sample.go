@@ -9,6 +9,9 @@ type Sample struct {
 	CPU     *CPU
 	Memory  *Memory
 	Process *Process
+	// UtilityVM marks the figures of a whole Hyper-V utility VM, which
+	// already include those of the containers running in it.
+	UtilityVM bool
 }
 
 // CPU usage, in nanoseconds of CPU time.
