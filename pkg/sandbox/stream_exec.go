@@ -53,6 +53,11 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 		}
 	}()
 
+	// A client that went away cannot take output any more; the process
+	// would block on a full pipe, so it is killed (through Wait's
+	// context) as when ctx ends.
+	ctx, clientGone := context.WithCancel(ctx)
+	defer clientGone()
 	var output sync.WaitGroup
 	copyOut := func(dst io.Writer, src io.Reader) {
 		if src == nil {
@@ -61,7 +66,11 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 		if dst == nil {
 			dst = io.Discard
 		}
-		output.Go(func() { _, _ = io.Copy(dst, src) })
+		output.Go(func() {
+			if _, err := io.Copy(failWriter{w: dst, fail: clientGone}, src); errors.Is(err, errClientWrite) {
+				logger.V(2).Info("Exec client stopped taking output")
+			}
+		})
 	}
 	copyOut(stdout, pipes.Stdout)
 	copyOut(stderr, pipes.Stderr)
@@ -114,4 +123,22 @@ func drainOutput(wg *sync.WaitGroup, pipes *stdio.Pipes) {
 		}
 		<-drained
 	}
+}
+
+// errClientWrite marks a failed write to a streaming client.
+var errClientWrite = errors.New("writing to the client failed")
+
+// failWriter calls fail when a write to w fails.
+type failWriter struct {
+	w    io.Writer
+	fail func()
+}
+
+func (f failWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		f.fail()
+		return n, fmt.Errorf("%w: %w", errClientWrite, err)
+	}
+	return n, nil
 }
