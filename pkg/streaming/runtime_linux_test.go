@@ -262,6 +262,27 @@ func TestStreamingWithRuncShim(t *testing.T) {
 		assert.Equal(t, 3, code, msg)
 	})
 
+	t.Run("exec whose client goes away is killed", func(t *testing.T) {
+		resp, err := e.srv.GetExec(&runtime.ExecRequest{ContainerId: shellID, Cmd: []string{"yes", "client-gone-marker"}, Stdout: true, Stderr: true})
+		require.NoError(t, err)
+		s := openSession(t, resp.Url, false, true, true, false)
+		readUntil(t, s.stdout, "client-gone-marker")
+		require.NoError(t, s.conn.Close())
+		require.Eventually(t, func() bool {
+			res, err := e.m.ExecSync(e.ctx, shellID, []string{"ps"}, 10*time.Second)
+			return err == nil && !strings.Contains(string(res.Stdout), "client-gone-marker")
+		}, 20*time.Second, 200*time.Millisecond, "the exec process is gone")
+	})
+
+	t.Run("port-forward to a closed port reports an error", func(t *testing.T) {
+		resp, err := e.srv.GetPortForward(&runtime.PortForwardRequest{PodSandboxId: podID, Port: []int32{9}})
+		require.NoError(t, err)
+		data, errStream := forward(t, resp.Url, 9)
+		msg, _ := io.ReadAll(errStream)
+		_ = data.Close()
+		assert.Contains(t, string(msg), "connection refused")
+	})
+
 	t.Run("attach to a container's stdin and output", func(t *testing.T) {
 		id := e.container(t, podID, "reader", `while read l; do echo "got: $l"; done; echo "stdin ended"`, func(c *runtime.ContainerConfig) {
 			c.Stdin = true
