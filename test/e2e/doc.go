@@ -4,7 +4,7 @@
 // and crictl do. The tests need root, runc, containerd-shim-runc-v2 and
 // the CNI plugins; outside CI they skip when one is missing.
 //
-// The tests are Linux-only: Windows nodes run them through critest.
+// The tests are Linux-only: they drive runc through its shim.
 // Run them with `go test ./test/e2e`; `-short` leaves out the 200-pod
 // churn test.
 package e2e

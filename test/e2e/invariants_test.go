@@ -27,6 +27,26 @@ func (d *daemon) assertNothingLeft(t *testing.T) {
 	assert.Empty(t, dirNames(filepath.Join(d.state, "pods")), "pod bundles")
 	assert.Empty(t, dirNames(filepath.Join(d.state, "containers")), "container bundles")
 	assert.Empty(t, dirNames(filepath.Join(d.root, "containers")), "container layers")
+	assert.Empty(t, d.ipAllocations(), "CNI address allocations")
+	var leftovers []int
+	for _, pid := range processesMentioning(d.dir) {
+		if pid != d.pid() && alive(pid) {
+			leftovers = append(leftovers, pid)
+		}
+	}
+	assert.Empty(t, leftovers, "processes other than wincri started under %s", d.dir)
+}
+
+// ipAllocations lists the addresses host-local holds for this daemon's
+// network: one file per address, beside its lock and its cursor.
+func (d *daemon) ipAllocations() []string {
+	var out []string
+	for _, name := range dirNames(filepath.Join(d.state, "e2e-ipam", d.bridge)) {
+		if name != "lock" && !strings.HasPrefix(name, "last_reserved_ip") {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // assertConsistent checks that what wincri reports matches what runs and
@@ -81,6 +101,7 @@ func (d *daemon) assertConsistent(t *testing.T) {
 	for id := range readyPods {
 		assert.Contains(t, netns, id, "network namespace of ready pod")
 	}
+	assert.LessOrEqual(t, len(d.ipAllocations()), len(netns), "CNI address allocations without a network namespace")
 
 	shimsByPod := map[string]int{}
 	for _, s := range d.shims() {

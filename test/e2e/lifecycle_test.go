@@ -42,6 +42,8 @@ func TestContainerLifecycle(t *testing.T) {
 			}
 		}
 		require.Len(t, podShims, 1, "shims of the pod")
+		assert.Contains(t, processesMentioning(d.dir), podShims[0].Pid)
+		assert.Len(t, d.ipAllocations(), 1, "CNI address allocations")
 		for _, id := range []string{trapper, ignorer} {
 			st := d.containerStatus(id)
 			require.Equal(t, runtime.ContainerState_CONTAINER_RUNNING, st.GetState())
