@@ -333,7 +333,7 @@ func (d *daemon) forceCleanup() {
 	}
 }
 
-// debugGet fetches a path of wincri's debug server.
+// debugGoroutines counts wincri's goroutines through its pprof endpoint.
 func (d *daemon) debugGoroutines() (int, error) {
 	out, err := httpGet("http://" + d.debugAddr + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
