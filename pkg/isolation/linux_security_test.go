@@ -252,3 +252,23 @@ func TestApparmorProfile(t *testing.T) {
 		})
 	}
 }
+
+func TestSeccompArches(t *testing.T) {
+	tests := []struct {
+		goarch string
+		want   []specs.Arch
+	}{
+		{"amd64", []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}},
+		{"arm64", []specs.Arch{specs.ArchAARCH64, specs.ArchARM}},
+		{"386", []specs.Arch{specs.ArchX86}},
+		{"arm", []specs.Arch{specs.ArchARM}},
+		{"ppc64le", []specs.Arch{specs.ArchPPC64LE}},
+		{"s390x", []specs.Arch{specs.ArchS390X}},
+		{"riscv64", []specs.Arch{specs.ArchRISCV64}},
+		{"loong64", []specs.Arch{specs.ArchLOONGARCH64}},
+		{"wasm", nil},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, seccompArches(tt.goarch), tt.goarch)
+	}
+}
