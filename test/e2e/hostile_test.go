@@ -26,7 +26,8 @@ type hostileCase struct {
 	call  func(ctx context.Context, d *daemon, h *hostileEnv) error
 	// code is the expected code when it is not InvalidArgument.
 	code codes.Code
-	// gap, when set, is a known validation gap: the case is skipped.
+	// gap, when set, is a known validation gap: the case is skipped while
+	// wincri answers it wrongly.
 	gap string
 }
 
@@ -224,16 +225,16 @@ func TestHostileRequests(t *testing.T) {
 
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.gap != "" {
-				t.Skip("known gap: " + tc.gap)
-			}
-			err := tc.call(d.ctx(), d, h)
-			require.Error(t, err, "the request was accepted")
-			st, _ := status.FromError(err)
 			want := codes.InvalidArgument
 			if tc.code != codes.OK {
 				want = tc.code
 			}
+			err := tc.call(d.ctx(), d, h)
+			st, _ := status.FromError(err)
+			if tc.gap != "" && (err == nil || st.Code() != want || !strings.Contains(st.Message(), tc.field)) {
+				t.Skipf("known gap: %s (got %v)", tc.gap, err)
+			}
+			require.Error(t, err, "the request was accepted")
 			assert.Equal(t, want, st.Code(), "%v", err)
 			assert.Contains(t, st.Message(), tc.field, "the message does not name the field")
 		})
