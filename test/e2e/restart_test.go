@@ -65,7 +65,7 @@ func TestRestartKeepsContainers(t *testing.T) {
 	pod := d.podConfig("restart")
 	podID := d.runPod(pod)
 	counter := d.runContainer(podID, pod, shellContainer("counter", counterScript))
-	quitter := d.runContainer(podID, pod, shellContainer("quitter", "sleep 2; exit 42"))
+	quitter := d.runContainer(podID, pod, shellContainer("quitter", "sleep 3; exit 42"))
 	counterLog := filepath.Join(pod.GetLogDirectory(), "counter.log")
 	pid := runcPid(t, counter)
 
