@@ -5,6 +5,7 @@
 package cri
 
 import (
+	goruntime "runtime"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/isolation"
 )
 
 // Network is the pod network as the runtime status needs it.
@@ -45,6 +47,12 @@ type Server struct {
 	runtime Runtime
 	metrics *metrics
 	ready   atomic.Bool
+	// linux is true when pods run Linux containers (runc): the Linux-only
+	// CRI features apply.
+	linux bool
+	// recursiveReadOnly is whether the kernel can make bind mounts
+	// read-only recursively.
+	recursiveReadOnly bool
 }
 
 // New returns a Server that answers Unavailable until SetReady.
@@ -59,6 +67,9 @@ func New(opts Options) (*Server, error) {
 		images:  opts.Images,
 		runtime: opts.Runtime,
 		metrics: m,
+		linux:   goruntime.GOOS == "linux",
+		// Read once: it is a kernel version, not a state.
+		recursiveReadOnly: goruntime.GOOS == "linux" && isolation.RecursiveReadOnlyMountsSupported(),
 	}, nil
 }
 

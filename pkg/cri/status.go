@@ -26,6 +26,7 @@ func (s *Server) Status(ctx context.Context, req *runtime.StatusRequest) (*runti
 			netCond,
 		}},
 		RuntimeHandlers: s.runtimeHandlers(),
+		Features:        &runtime.RuntimeFeatures{SupplementalGroupsPolicy: s.linux},
 	}
 	if req.GetVerbose() {
 		cfg, err := json.Marshal(s.cfg)
@@ -37,15 +38,21 @@ func (s *Server) Status(ctx context.Context, req *runtime.StatusRequest) (*runti
 	return resp, nil
 }
 
+// handlerFeatures are what every handler supports. User namespaces are
+// not: wincri refuses pods that ask for them.
+func (s *Server) handlerFeatures() *runtime.RuntimeHandlerFeatures {
+	return &runtime.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.recursiveReadOnly}
+}
+
 // runtimeHandlers lists the configured handlers and what they support,
 // the default handler also under the empty name as kubelet expects.
 func (s *Server) runtimeHandlers() []*runtime.RuntimeHandler {
 	names := s.cfg.HandlerNames()
 	handlers := make([]*runtime.RuntimeHandler, 0, len(names)+1)
 	for _, name := range names {
-		handlers = append(handlers, &runtime.RuntimeHandler{Name: name, Features: &runtime.RuntimeHandlerFeatures{}})
+		handlers = append(handlers, &runtime.RuntimeHandler{Name: name, Features: s.handlerFeatures()})
 		if name == s.cfg.DefaultRuntime {
-			handlers = append(handlers, &runtime.RuntimeHandler{Name: "", Features: &runtime.RuntimeHandlerFeatures{}})
+			handlers = append(handlers, &runtime.RuntimeHandler{Name: "", Features: s.handlerFeatures()})
 		}
 	}
 	return handlers

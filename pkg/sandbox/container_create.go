@@ -58,6 +58,10 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if err != nil {
 		return "", err
 	}
+	targetPid, err := m.targetPid(prec.ID, cfg)
+	if err != nil {
+		return "", err
+	}
 	logPath, err := containerLogPath(p.cfg, cfg)
 	if err != nil {
 		return "", err
@@ -102,7 +106,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 		m.forgetContainer(id)
 		return "", fmt.Errorf("recording container: %w", err)
 	}
-	if err := m.buildContainer(ctx, c, p, h, img, volumes); err != nil {
+	if err := m.buildContainer(ctx, c, p, h, img, volumes, targetPid); err != nil {
 		cctx, cancel := m.cleanupContext(ctx)
 		defer cancel()
 		if uerr := m.destroyContainer(cctx, c); uerr != nil {
@@ -136,7 +140,7 @@ func (m *Manager) reserveContainer(cfg *runtime.ContainerConfig, rec ContainerRe
 	return c, false, nil
 }
 
-func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image, volumes map[string]*image.Image) error {
+func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h isolation.Handler, img *image.Image, volumes map[string]*image.Image, targetPid uint32) error {
 	id := c.id
 	bundle := m.dirs.containerBundle(id)
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
@@ -144,7 +148,7 @@ func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h is
 	}
 	spec, mounts, err := m.plat.ContainerSpec(ctx, ContainerInput{
 		ID: id, Config: c.cfg, Pod: p.snapshot(), PodConfig: p.cfg, Handler: h, Image: img, Bundle: bundle,
-		ImageVolumes: volumes,
+		ImageVolumes: volumes, TargetPid: targetPid,
 	})
 	if err != nil {
 		return err
@@ -214,6 +218,24 @@ func (m *Manager) checkRunnable(ctx context.Context, h isolation.Handler, img *i
 		}
 	}
 	return image.CheckRunnable(m.images.Host(), h.Isolation, img, pause)
+}
+
+// targetPid is the pid of the running container of the same pod whose
+// pid namespace the new container asks to join; 0 for other modes.
+func (m *Manager) targetPid(podID string, cfg *runtime.ContainerConfig) (uint32, error) {
+	ns := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()
+	if ns.GetPid() != runtime.NamespaceMode_TARGET {
+		return 0, nil
+	}
+	target, err := m.getContainer(ns.GetTargetId())
+	if err != nil {
+		return 0, fmt.Errorf("namespace_options.target_id: %w", err)
+	}
+	rec := target.snapshot()
+	if rec.PodID != podID || rec.State != ContainerRunning {
+		return 0, fmt.Errorf("namespace_options.target_id: container %s is not running in pod sandbox %s: %w", rec.ID, podID, errdefs.ErrFailedPrecondition)
+	}
+	return rec.Pid, nil
 }
 
 // imageVolumes resolves the images of a container's image mounts, which

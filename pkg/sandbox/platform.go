@@ -56,4 +56,7 @@ type ContainerInput struct {
 	// ImageVolumes are the images of the container's image mounts, by
 	// container path.
 	ImageVolumes map[string]*image.Image
+	// TargetPid is the init process of the container whose pid namespace
+	// this one joins (pid mode TARGET, as kubectl debug --target asks).
+	TargetPid uint32
 }

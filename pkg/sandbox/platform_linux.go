@@ -29,9 +29,6 @@ const pauseBinary = "wincri"
 // imageVolumesDir holds a container's image volume mounts in its bundle.
 const imageVolumesDir = "imagevolumes"
 
-// shmSize is a pod's /dev/shm, as Docker and containerd size it.
-const shmSize = 64 << 20
-
 type linuxPlatform struct {
 	dirs      dirs
 	pauseOnce sync.Once
@@ -43,15 +40,14 @@ type linuxPlatform struct {
 func NewPlatform(d dirs) Platform { return &linuxPlatform{dirs: d} }
 
 func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, []shim.Mount, error) {
-	hostNet := hostNetwork(in.Config)
 	hostIPC := in.Config.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE
-	if err := writePodFiles(in.Bundle, in.Config, hostNet); err != nil {
+	files, err := isolation.WriteSandboxFiles(in.Bundle, in.Config, isolation.NodeFiles{}, nil)
+	if err != nil {
 		return nil, nil, err
 	}
-	files := podFiles(in.Bundle)
 	if hostIPC {
 		files.ShmPath = ""
-	} else if err := mountShm(files.ShmPath); err != nil {
+	} else if err := isolation.MountSandboxShm(files.ShmPath); err != nil {
 		return nil, nil, err
 	}
 	rootfs, args, err := l.sandboxRootfs(in)
@@ -72,6 +68,7 @@ func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, 
 	return spec, nil, err
 }
 
+// podFiles are the paths isolation.WriteSandboxFiles wrote for a pod.
 func podFiles(bundle string) isolation.SandboxFiles {
 	return isolation.SandboxFiles{
 		HostnamePath:   filepath.Join(bundle, hostnameFile),
@@ -81,23 +78,12 @@ func podFiles(bundle string) isolation.SandboxFiles {
 	}
 }
 
-func mountShm(path string) error {
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return err
-	}
-	opts := "mode=1777,size=" + strconv.Itoa(shmSize)
-	if err := unix.Mount("shm", path, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, opts); err != nil {
-		return fmt.Errorf("mounting the pod's /dev/shm: %w", err)
-	}
-	return nil
-}
-
 func (l *linuxPlatform) CleanupPod(ctx context.Context, podID string) error {
 	bundle := l.dirs.podBundle(podID)
 	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
-	return unmount(filepath.Join(bundle, shmDir))
+	return isolation.UnmountSandboxShm(filepath.Join(bundle, shmDir))
 }
 
 // sandboxRootfs is the pause process's root and command: the configured
@@ -226,7 +212,7 @@ func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	ns := isolation.ContainerNamespaces{SandboxPid: in.Pod.Pid}
+	ns := isolation.ContainerNamespaces{SandboxPid: in.Pod.Pid, TargetPid: in.TargetPid}
 	floor, restrict := oomScoreAdjFloor()
 	files := podFiles(l.dirs.podBundle(in.Pod.ID))
 	if in.PodConfig.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE {
