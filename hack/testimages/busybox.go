@@ -201,8 +201,23 @@ func (b *busybox) baseTree() (*tree, error) {
 	if err := t.file("bin/busybox", 0o755, b.binary); err != nil {
 		return nil, err
 	}
+	has := map[string]bool{}
 	for _, a := range b.applets {
+		has[a] = true
 		if err := t.hardlink("bin/"+a, "bin/busybox"); err != nil {
+			return nil, err
+		}
+	}
+	standIns := make([]string, 0, len(appletStandIns))
+	for name := range appletStandIns {
+		standIns = append(standIns, name)
+	}
+	sort.Strings(standIns)
+	for _, name := range standIns {
+		if has[name] {
+			continue
+		}
+		if err := t.file("bin/"+name, 0o755, []byte(appletStandIns[name])); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -36,12 +37,17 @@ func TestImagesRunInChroot(t *testing.T) {
 		{image: e2eImages + "busybox:1.29-2", cmd: "echo -n hello", want: "hello"},
 		{image: criTools + "test-image-predefined-group:latest", cmd: "id -G default-user", want: "1000 50000\n"},
 		{image: criTools + "test-image-user-username:latest", cmd: "id -u www-data", want: "33\n"},
+		{image: e2eImages + "busybox:1.29-2", cmd: "sleep 30 & p=$!; pgrep sleep | grep -qx $p && echo found; kill $p", want: "found\n"},
+		{image: e2eImages + "busybox:1.29-2", cmd: "pgrep no-such-process || echo none", want: "none\n"},
+		{image: e2eImages + "busybox:1.29-2", cmd: "ipcs -m | head -n 3", want: "\n------ Shared Memory Segments --------\nkey        shmid      owner      perms      bytes      nattch\n"},
 		{image: e2eImages + "nginx:1.14-2", cmd: "sed -n 's/^[[:space:]]*listen[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' /etc/nginx/conf.d/default.conf", want: "80\n"},
 	} {
 		t.Run(tc.image, func(t *testing.T) {
 			root := unpack(t, addr, tc.image)
+			mountProc(t, root)
 			cmd := exec.Command("/bin/sh", "-c", tc.cmd)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+			// Its own IPC namespace, as in a container: ipcs sees nothing.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Cloneflags: syscall.CLONE_NEWIPC}
 			cmd.Dir = "/"
 			cmd.Env = []string{defaultPath}
 			out, err := cmd.CombinedOutput()
@@ -49,6 +55,18 @@ func TestImagesRunInChroot(t *testing.T) {
 			assert.Equal(t, tc.want, string(out))
 		})
 	}
+}
+
+// mountProc gives root a /proc (the host's, enough for pgrep to find a
+// child) and a /dev/null, as a runtime would, for the test's duration.
+func mountProc(t *testing.T, root string) {
+	t.Helper()
+	proc := filepath.Join(root, "proc")
+	require.NoError(t, os.MkdirAll(proc, 0o555))
+	require.NoError(t, syscall.Mount("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""))
+	t.Cleanup(func() { assert.NoError(t, syscall.Unmount(proc, syscall.MNT_DETACH)) })
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "dev"), 0o755))
+	require.NoError(t, syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, int(unixMkdev(1, 3))))
 }
 
 func TestCollectLibsOfDynamicBinary(t *testing.T) {
@@ -118,9 +136,12 @@ func TestStandInServersRun(t *testing.T) {
 		image    string
 		args     []string
 		uid, gid uint32
+		// comm and cmdArg, when set, are the process name and one
+		// argument critest looks for.
+		comm, cmdArg string
 	}{
 		{image: "registry.k8s.io/pause:3.9", args: []string{"/pause"}, uid: 65535, gid: 65535},
-		{image: e2eImages + "nginx:1.14-2", args: []string{"/usr/sbin/nginx", "-g", "daemon off;"}},
+		{image: e2eImages + "nginx:1.14-2", args: []string{"/usr/sbin/nginx", "-g", "daemon off;"}, comm: "nginx", cmdArg: "master process"},
 		{image: e2eImages + "httpd:2.4.39-4", args: []string{"/usr/local/apache2/bin/httpd-foreground"}},
 	} {
 		t.Run(tc.image, func(t *testing.T) {
@@ -147,6 +168,14 @@ func TestStandInServersRun(t *testing.T) {
 			case err := <-exited:
 				t.Fatalf("%s exited early: %v; output: %s", tc.args[0], err, out.String())
 			case <-time.After(time.Second):
+			}
+			if tc.comm != "" {
+				comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
+				require.NoError(t, err)
+				assert.Equal(t, tc.comm+"\n", string(comm))
+				cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+				require.NoError(t, err)
+				assert.Contains(t, strings.Split(string(cmdline), "\x00"), tc.cmdArg)
 			}
 			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 			select {
