@@ -74,6 +74,9 @@ BRIDGE=wincri0
 bridge_existed=false
 ip link show "$BRIDGE" >/dev/null 2>&1 && bridge_existed=true
 ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo 1)
+# critest's host IPC specs make 1 MiB shared memory segments on the host
+# (ipcmk -M 1048576) and leave them.
+shm_before=" $(awk 'NR > 1 { printf "%s ", $2 }' /proc/sysvipc/shm 2>/dev/null) "
 
 # crictl with its own configuration: it must not read the machine's.
 cat >"$WORK/crictl.yaml" <<CRICTL
@@ -112,6 +115,7 @@ cleanup() {
 			echo 0 >/proc/sys/net/ipv4/ip_forward
 		fi
 	fi
+	remove_new_shm_segments "$shm_before" 1048576
 	rm -rf "$WORK" 2>/dev/null || say "could not remove all of $WORK"
 	return 0
 }

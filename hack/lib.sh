@@ -102,3 +102,16 @@ remove_netfilter_rules_for() {
 	done
 	return 0
 }
+
+# remove_new_shm_segments " ID ... " SIZE removes the unattached System V
+# shared memory segments of SIZE bytes that are not in the list taken before.
+remove_new_shm_segments() {
+	local before=$1 size=$2 id n=0
+	command -v ipcrm >/dev/null || return 0
+	for id in $(awk -v size="$size" 'NR > 1 && $4 == size && $7 == 0 { print $2 }' /proc/sysvipc/shm 2>/dev/null); do
+		[[ $before == *" $id "* ]] && continue
+		ipcrm -m "$id" 2>/dev/null && n=$((n + 1))
+	done
+	((n == 0)) || echo "cleanup: removed $n shared memory segment(s) left by critest"
+	return 0
+}
