@@ -74,11 +74,17 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer svc.close(ctx)
 
+	rt, stopStreaming, err := startStreaming(ctx, opts.Config, svc.runtime)
+	if err != nil {
+		return err
+	}
+	defer stopStreaming()
+
 	lis, err := endpoint.Listen(opts.Endpoint)
 	if err != nil {
 		return err
 	}
-	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: svc.runtime, Registerer: reg})
+	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: rt, Registerer: reg})
 	if err != nil {
 		_ = lis.Close()
 		return err
