@@ -137,7 +137,7 @@ say "building wincri and the test image server"
 	# Every command: wincri finds its helpers (wincri-logger) beside it.
 	CGO_ENABLED=0 go build -o "$BIN/" ./cmd/... &&
 		go build -o "$BIN/testimages" ./hack/testimages &&
-		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN/nonewprivs" ./hack/testimages/nonewprivs &&
+		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN/helper" ./hack/testimages/helper &&
 		go build -o "$BIN/report" ./hack/testimages/report
 } >"$ARTIFACTS/build.log" 2>&1 || {
 	cat "$ARTIFACTS/build.log"
@@ -149,7 +149,7 @@ say "building wincri and the test image server"
 BUSYBOX=/bin/busybox
 [[ -x "$TOOLS/busybox-dynamic.d/bin/busybox" ]] && BUSYBOX="$TOOLS/busybox-dynamic.d/bin/busybox"
 "$BIN/testimages" --addr 127.0.0.1:0 --addr-file "$WORK/registry.addr" \
-	--busybox "$BUSYBOX" --nonewprivs "$BIN/nonewprivs" >"$ARTIFACTS/testimages.log" 2>&1 &
+	--busybox "$BUSYBOX" --helper "$BIN/helper" >"$ARTIFACTS/testimages.log" 2>&1 &
 IMAGES_PID=$!
 images_ready() { kill -0 "$IMAGES_PID" && test -s "$WORK/registry.addr"; }
 wait_for 120 "the test image registry" images_ready || {

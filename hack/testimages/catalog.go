@@ -41,9 +41,14 @@ var exceptions = map[string]string{
 	criTools + "test-image-digest@sha256:9700f9a2f5bf2c45f2f605a0bd3bce7cf37420ec9d3ed50ac2758413308766bf": "pinned by the digest of an upstream manifest that cannot be rebuilt locally",
 }
 
-// catalog lists every image. nnp is the nonewprivs helper binary; without it
-// that image is left out.
-func catalog(nnp []byte) []imageSpec {
+// catalog lists every image. helper is the compiled program of ./helper;
+// without it the nonewprivs image is left out and pause is a shell script
+// (which has a sleeping child that a pod sharing its PID namespace sees).
+func catalog(helper []byte) []imageSpec {
+	pause := func(t *tree) error { return t.file("pause", 0o755, []byte(pauseScript)) }
+	if helper != nil {
+		pause = func(t *tree) error { return t.file("pause", 0o755, helper) }
+	}
 	specs := []imageSpec{
 		{
 			// framework.DefaultLinuxContainerImage: most specs' container.
@@ -89,7 +94,7 @@ func catalog(nnp []byte) []imageSpec {
 			// remove the other. Both names map to one local path.
 			names:  []string{"registry.k8s.io/pause:3.9", "k8s.gcr.io/pause:3.9"},
 			config: v1.Config{Entrypoint: []string{"/pause"}, User: "65535:65535"},
-			files:  func(t *tree) error { return t.file("pause", 0o755, []byte(pauseScript)) },
+			files:  pause,
 			index:  true,
 		},
 		// Image specs: one tag, no tag, one image under several tags, three
@@ -122,13 +127,13 @@ func catalog(nnp []byte) []imageSpec {
 			oci: true,
 		},
 	}
-	if nnp != nil {
+	if helper != nil {
 		specs = append(specs, imageSpec{
 			// NoNewPrivs specs: a set-uid-root program prints its
 			// effective uid, which no_new_privs keeps at the caller's.
 			names:  []string{e2eImages + "nonewprivs:1.3"},
 			config: v1.Config{Entrypoint: []string{"/usr/local/bin/nnp"}},
-			files:  func(t *tree) error { return t.file("usr/local/bin/nnp", 0o4755, nnp) },
+			files:  func(t *tree) error { return t.file("usr/local/bin/nnp", 0o4755, helper) },
 		})
 	}
 	// critest -benchmark lists these; distinct images as upstream's are.

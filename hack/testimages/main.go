@@ -6,8 +6,8 @@
 // http://<address>.
 //
 // Nothing is downloaded: the images are made of busybox, small scripts that
-// stand in for the upstream servers, and an optional helper binary for the
-// nonewprivs image (built from ./nonewprivs).
+// stand in for the upstream servers, and a small compiled helper (./helper)
+// for the nonewprivs and pause images.
 package main
 
 import (
@@ -29,7 +29,7 @@ func main() {
 	var (
 		addr       = flag.String("addr", "127.0.0.1:0", "loopback host:port to serve the registry on (port 0 picks a free one)")
 		busyboxBin = flag.String("busybox", "/bin/busybox", "busybox binary the images are built from (static, or dynamic: its libraries are copied)")
-		nnpBin     = flag.String("nonewprivs", "", "helper binary of the nonewprivs image (go build ./hack/testimages/nonewprivs); empty leaves that image out")
+		helperBin  = flag.String("helper", "", "static build of ./hack/testimages/helper; empty leaves the nonewprivs image out and makes pause a shell script")
 		addrFile   = flag.String("addr-file", "", "file to write the registry's host:port to once every image is served")
 		logReqs    = flag.Bool("log-requests", false, "log every registry request to standard error")
 		listHosts  = flag.Bool("hosts", false, "print the registry hosts to mirror, one a line, and exit")
@@ -52,30 +52,30 @@ func main() {
 		printCatalog(catalog([]byte{}))
 		return
 	}
-	if err := run(ctx, *addr, *busyboxBin, *nnpBin, *addrFile, *logReqs); err != nil {
+	if err := run(ctx, *addr, *busyboxBin, *helperBin, *addrFile, *logReqs); err != nil {
 		logger.Error(err, "testimages failed")
 		klog.Flush()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, busyboxBin, nnpBin, addrFile string, logReqs bool) error {
+func run(ctx context.Context, addr, busyboxBin, helperBin, addrFile string, logReqs bool) error {
 	logger := klog.FromContext(ctx)
-	var nnp []byte
-	if nnpBin != "" {
-		b, err := os.ReadFile(nnpBin)
+	var helper []byte
+	if helperBin != "" {
+		b, err := os.ReadFile(helperBin)
 		if err != nil {
-			return fmt.Errorf("reading the nonewprivs helper: %w", err)
+			return fmt.Errorf("reading the helper: %w", err)
 		}
-		nnp = b
+		helper = b
 	} else {
-		logger.Info("No -nonewprivs helper given: the nonewprivs image is left out")
+		logger.Info("No -helper given: the nonewprivs image is left out and pause is a shell script")
 	}
 	bb, err := loadBusybox(ctx, busyboxBin)
 	if err != nil {
 		return err
 	}
-	images, err := buildAll(bb, catalog(nnp))
+	images, err := buildAll(bb, catalog(helper))
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,13 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -43,13 +47,39 @@ func servedRegistry(t *testing.T) string {
 	ctx := klog.NewContext(context.Background(), klog.Background())
 	bb, err := loadBusybox(ctx, bbPath)
 	require.NoError(t, err)
-	images, err := buildAll(bb, catalog([]byte("fake nonewprivs helper")))
+	images, err := buildAll(bb, catalog(buildHelper(t)))
 	require.NoError(t, err)
 	srv, err := startRegistry(ctx, "127.0.0.1:0", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, srv.stop(context.Background())) })
 	require.NoError(t, srv.push(ctx, images))
 	return srv.addr
+}
+
+var (
+	helperOnce sync.Once
+	helperBin  []byte
+	helperErr  error
+)
+
+// buildHelper compiles ./helper once per test binary, as hack/critest.sh
+// does.
+func buildHelper(t *testing.T) []byte {
+	t.Helper()
+	goBin := testutil.RequireBinary(t, "go")
+	helperOnce.Do(func() {
+		out := filepath.Join(os.TempDir(), fmt.Sprintf("wincri-testimages-helper-%d", os.Getpid()))
+		defer os.Remove(out)
+		cmd := exec.Command(goBin, "build", "-o", out, "./helper")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			helperErr = fmt.Errorf("go build ./helper: %w: %s", err, b)
+			return
+		}
+		helperBin, helperErr = os.ReadFile(out)
+	})
+	require.NoError(t, helperErr)
+	return helperBin
 }
 
 // pull fetches upstream's local counterpart for linux/amd64 and reads its
@@ -111,7 +141,9 @@ func TestServedImages(t *testing.T) {
 				assert.Equal(t, 0, e.uid)
 			},
 		}},
-		{image: "registry.k8s.io/pause:3.9", user: "65535:65535", entrypoint: []string{"/pause"}, files: map[string]func(*testing.T, fsEntry){"/pause": executable}},
+		{image: "registry.k8s.io/pause:3.9", user: "65535:65535", entrypoint: []string{"/pause"}, files: map[string]func(*testing.T, fsEntry){
+			"/pause": func(t *testing.T, e fsEntry) { assert.Equal(t, int64(0o755), e.mode&0o7777) },
+		}},
 		{image: "k8s.gcr.io/pause:3.9", user: "65535:65535", entrypoint: []string{"/pause"}},
 		{image: criTools + "test-image-latest:latest", cmd: []string{"sh"}, files: map[string]func(*testing.T, fsEntry){"/test-image-latest": contains("test-image-latest")}},
 		{image: criTools + "test-image-tag:test", cmd: []string{"sh"}, files: map[string]func(*testing.T, fsEntry){"/test-image-tag": contains("test-image-tag")}},
