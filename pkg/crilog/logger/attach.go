@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
@@ -37,6 +38,8 @@ const (
 	// the logger drops it: the log, not a slow attach client, sets the
 	// pace of the container's output.
 	attachBuffer = 256
+	// helloTimeout bounds the wait for the logger's first frame.
+	helloTimeout = 10 * time.Second
 )
 
 // attachHub fans the container's output out to attach clients without
@@ -185,11 +188,20 @@ func OpenAttach(ctx context.Context, stateDir, id string) (*AttachStream, error)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
+	// A logger that does not greet (an older one) must not hang the
+	// caller.
+	_ = conn.SetReadDeadline(time.Now().Add(helloTimeout))
 	var hello [frameHeaderSize]byte
-	if _, err := io.ReadFull(conn, hello[:]); err != nil || hello[0] != frameHello {
+	_, err = io.ReadFull(conn, hello[:])
+	_ = conn.SetReadDeadline(time.Time{})
+	if err != nil || hello[0] != frameHello {
 		_ = conn.Close()
-		if ctx.Err() != nil {
+		var ne net.Error
+		switch {
+		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case errors.As(err, &ne) && ne.Timeout():
+			return nil, fmt.Errorf("attach to container %s: its logger does not serve live output (a wincri-logger older than this wincri?): %w", id, errdefs.ErrUnavailable)
 		}
 		// A logger that ends right away (the output ended) says nothing.
 		return nil, fmt.Errorf("attach to container %s: its output has ended: %w", id, errdefs.ErrFailedPrecondition)
