@@ -99,6 +99,8 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	}
 	defer c.opMu.Unlock()
 
+	ctx, cancel := detach(ctx, m.buildTimeout)
+	defer cancel()
 	id := c.id
 	logger := klog.FromContext(ctx).WithValues("containerID", id, "podSandboxID", prec.ID, "container", cfg.GetMetadata().GetName())
 	ctx = klog.NewContext(ctx, logger)

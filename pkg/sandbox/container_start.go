@@ -76,6 +76,10 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	c.mu.Lock()
 	c.exited = exited
 	c.mu.Unlock()
+	// A start that a crash interrupted may have left its task behind.
+	if _, err := s.Delete(ctx, rec.ID, ""); err != nil && !gone(err) {
+		return fmt.Errorf("deleting a leftover task: %w", err)
+	}
 	if _, err := s.Create(ctx, opts); err != nil {
 		return fmt.Errorf("creating the container task: %w", err)
 	}

@@ -34,6 +34,9 @@ type Options struct {
 	// CleanupTimeout bounds the undo of a failed request, which runs on a
 	// fresh context because the caller's may have expired.
 	CleanupTimeout time.Duration
+	// BuildTimeout bounds RunPodSandbox and CreateContainer, which go on
+	// when their caller's deadline passes.
+	BuildTimeout time.Duration
 }
 
 // Manager runs pods and containers.
@@ -46,6 +49,8 @@ type Manager struct {
 	images  Images
 	plat    Platform
 	cleanup time.Duration
+	// buildTimeout bounds a pod's or container's creation.
+	buildTimeout time.Duration
 	// loggerPath is the wincri-logger executable.
 	loggerPath string
 	events     *broadcaster
@@ -65,6 +70,9 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.CleanupTimeout == 0 {
 		opts.CleanupTimeout = 2 * time.Minute
+	}
+	if opts.BuildTimeout == 0 {
+		opts.BuildTimeout = 4 * time.Minute
 	}
 	m := &Manager{
 		cfg:        opts.Config,
@@ -96,6 +104,14 @@ func New(opts Options) (*Manager, error) {
 		}
 	}
 	return m, nil
+}
+
+// detach returns a context that keeps ctx's values but not its deadline
+// or cancellation, bounded by timeout instead: a request that builds an
+// object finishes it even when its caller gave up, so that the caller's
+// retry finds it.
+func detach(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
 
 // cleanupContext is a fresh, bounded context for undoing a failed

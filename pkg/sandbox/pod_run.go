@@ -48,6 +48,10 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 	}
 	defer p.opMu.Unlock()
 
+	// kubelet's deadline may pass while a pod is built; its retry then
+	// gets the pod this request goes on building.
+	ctx, cancel := detach(ctx, m.buildTimeout)
+	defer cancel()
 	logger := klog.FromContext(ctx).WithValues("podSandboxID", p.id, "pod", klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
 	ctx = klog.NewContext(ctx, logger)
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, p.id, p.snapshot()) }); err != nil {

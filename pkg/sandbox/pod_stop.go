@@ -40,6 +40,9 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 			return fmt.Errorf("stopping container %s: %w", c.snapshot().ID, err)
 		}
 	}
+	if err := m.deleteContainerTasks(ctx, p); err != nil {
+		return err
+	}
 	if err := m.stopPodTask(ctx, p); err != nil {
 		return err
 	}
@@ -125,19 +128,66 @@ func (m *Manager) releasePodShim(ctx context.Context, p *pod) error {
 		return m.cleanupDeadShim(ctx, rec)
 	}
 	err := s.Shutdown(ctx)
-	_ = s.Close()
 	if err != nil && !gone(err) {
+		_ = s.Close()
 		return fmt.Errorf("shutting down the shim: %w", err)
 	}
+	if err == nil {
+		m.awaitShimExit(ctx, s)
+	}
+	_ = s.Close()
 	if err != nil {
 		return m.cleanupDeadShim(ctx, rec)
 	}
 	return m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 })
 }
 
+// shimExitTimeout bounds the wait for a shim that acknowledged Shutdown.
+const shimExitTimeout = 5 * time.Second
+
+// awaitShimExit waits for a shim told to shut down to go, and kills it
+// if it lingers: a shim that still holds a task answers Shutdown yet
+// stays, and nothing else would ever end it.
+func (m *Manager) awaitShimExit(ctx context.Context, s shim.Shim) {
+	select {
+	case <-s.Done():
+		return
+	case <-time.After(shimExitTimeout):
+	case <-ctx.Done():
+	}
+	if pid := s.Pid(); pid > 0 {
+		klog.FromContext(ctx).Info("The shim did not exit after Shutdown; killing it", "shimPid", pid)
+		if err := killProcess(pid); err != nil {
+			klog.FromContext(ctx).Error(err, "Killing a lingering shim", "shimPid", pid)
+		}
+	}
+}
+
+// deleteContainerTasks deletes the tasks of a pod's stopped containers,
+// so that the shim holds none when it is told to shut down.
+func (m *Manager) deleteContainerTasks(ctx context.Context, p *pod) error {
+	s := p.getShim()
+	if s == nil {
+		return nil
+	}
+	for _, c := range m.podContainers(p.id) {
+		if _, err := s.Delete(ctx, c.id, ""); err != nil && !gone(err) {
+			return fmt.Errorf("deleting the task of container %s: %w", c.id, err)
+		}
+	}
+	return nil
+}
+
 // cleanupDeadShim runs the shim's delete subcommand for a pod whose shim
 // is gone and forgets its address.
 func (m *Manager) cleanupDeadShim(ctx context.Context, rec PodRecord) error {
+	// The delete subcommand releases one task: each container's, then the
+	// sandbox's.
+	for _, c := range m.podContainers(rec.ID) {
+		if _, err := m.shims.Cleanup(ctx, rec.ShimBin, m.dirs.containerBundle(c.id), c.id); err != nil && !gone(err) {
+			klog.FromContext(ctx).V(2).Info("Shim cleanup of a container task reported an error", "containerID", c.id, "err", err)
+		}
+	}
 	if _, err := m.shims.Cleanup(ctx, rec.ShimBin, m.dirs.podBundle(rec.ID), rec.ID); err != nil && !gone(err) {
 		klog.FromContext(ctx).V(2).Info("Shim cleanup reported an error", "podSandboxID", rec.ID, "err", err)
 	}

@@ -103,6 +103,9 @@ func (m *Manager) loadContainer(rec ContainerRecord) error {
 func (m *Manager) reconnectPod(ctx context.Context, p *pod) {
 	rec := p.snapshot()
 	if rec.Shim.Address == "" {
+		// A ready pod always has a shim; one without was being stopped
+		// or removed when wincri died.
+		m.podTaskExited(p, shimDiedExitCode, time.Now())
 		return
 	}
 	logger := klog.FromContext(ctx).WithValues("podSandboxID", rec.ID)
