@@ -163,19 +163,33 @@ func validateContainerConfig(cfg *runtime.ContainerConfig) error {
 	if err := validateString("config.log_path", cfg.GetLogPath(), 4096); err != nil {
 		return err
 	}
+	if err := validateArgs("config.command", cfg.GetCommand()); err != nil {
+		return err
+	}
+	if err := validateArgs("config.args", cfg.GetArgs()); err != nil {
+		return err
+	}
+	if err := validateString("config.working_dir", cfg.GetWorkingDir(), maxPathLen); err != nil {
+		return err
+	}
 	for i, m := range cfg.GetMounts() {
 		field := fmt.Sprintf("config.mounts[%d]", i)
-		if m.GetContainerPath() == "" {
-			return invalid("%s.container_path must be set", field)
-		}
-		if err := validateString(field+".container_path", m.GetContainerPath(), 4096); err != nil {
+		if err := validatePath(field+".container_path", m.GetContainerPath(), true); err != nil {
 			return err
 		}
-		if err := validateString(field+".host_path", m.GetHostPath(), 4096); err != nil {
+		if m.GetImage() == nil {
+			if err := validatePath(field+".host_path", m.GetHostPath(), true); err != nil {
+				return err
+			}
+		}
+	}
+	for i, d := range cfg.GetDevices() {
+		field := fmt.Sprintf("config.devices[%d]", i)
+		if err := validatePath(field+".host_path", d.GetHostPath(), false); err != nil {
 			return err
 		}
-		if m.GetHostPath() != "" && !isAbs(m.GetHostPath()) {
-			return invalid("%s.host_path %q must be an absolute path", field, m.GetHostPath())
+		if err := validatePath(field+".container_path", d.GetContainerPath(), false); err != nil {
+			return err
 		}
 	}
 	for i, kv := range cfg.GetEnvs() {
@@ -187,6 +201,56 @@ func validateContainerConfig(cfg *runtime.ContainerConfig) error {
 		return err
 	}
 	return validateAnnotations("config.annotations", cfg.GetAnnotations())
+}
+
+// Argument limits: Linux refuses a single argument over 128 KiB
+// (MAX_ARG_STRLEN) and a whole argument list over 2 MiB.
+const (
+	maxArgLen   = 128 << 10
+	maxArgsLen  = 1 << 20
+	maxPathLen  = 4096
+	maxArgCount = 4096
+)
+
+func validateArgs(field string, args []string) error {
+	if len(args) > maxArgCount {
+		return invalid("%s has %d arguments, at most %d are allowed", field, len(args), maxArgCount)
+	}
+	total := 0
+	for i, a := range args {
+		if err := validateString(fmt.Sprintf("%s[%d]", field, i), a, maxArgLen); err != nil {
+			return err
+		}
+		total += len(a)
+	}
+	if total > maxArgsLen {
+		return invalid("%s totals %d bytes, at most %d are allowed", field, total, maxArgsLen)
+	}
+	return nil
+}
+
+// validatePath checks a path the runtime will mount or create: set,
+// UTF-8, bounded, absolute and without ".." elements. A Windows named
+// pipe (\\.\pipe\name) counts as absolute.
+func validatePath(field, p string, required bool) error {
+	if p == "" {
+		if required {
+			return invalid("%s must be set", field)
+		}
+		return nil
+	}
+	if err := validateString(field, p, maxPathLen); err != nil {
+		return err
+	}
+	if !isAbs(p) {
+		return invalid("%s %q must be an absolute path", field, p)
+	}
+	for _, elem := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if elem == ".." {
+			return invalid("%s %q must not contain \"..\"", field, p)
+		}
+	}
+	return nil
 }
 
 // isAbs accepts absolute paths of either OS: a Linux "/..." path, a
