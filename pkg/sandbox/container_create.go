@@ -187,6 +187,9 @@ func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
 	if err := logger.Cleanup(m.dirs.loggerState(), rec.ID); err != nil {
 		return err
 	}
+	if err := os.RemoveAll(m.dirs.containerStdio(rec.ID)); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(m.dirs.containerBundle(rec.ID)); err != nil {
 		return err
 	}

@@ -31,7 +31,10 @@ type fakeNetwork struct {
 	teardowns int
 }
 
-func (f *fakeNetwork) Setup(_ context.Context, pod network.PodNetwork) (network.Result, error) {
+func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return network.Result{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.setupErr != nil {

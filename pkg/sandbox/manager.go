@@ -75,19 +75,20 @@ func New(opts Options) (*Manager, error) {
 		opts.BuildTimeout = 4 * time.Minute
 	}
 	m := &Manager{
-		cfg:        opts.Config,
-		dirs:       dirs{root: opts.Root, state: opts.State},
-		db:         opts.Store,
-		network:    opts.Network,
-		images:     opts.Images,
-		plat:       opts.Platform,
-		cleanup:    opts.CleanupTimeout,
-		loggerPath: opts.LoggerPath,
-		events:     newBroadcaster(),
-		pods:       map[string]*pod{},
-		podNames:   map[string]string{},
-		ctrs:       map[string]*container{},
-		ctrNames:   map[string]string{},
+		cfg:          opts.Config,
+		dirs:         dirs{root: opts.Root, state: opts.State},
+		db:           opts.Store,
+		network:      opts.Network,
+		images:       opts.Images,
+		plat:         opts.Platform,
+		cleanup:      opts.CleanupTimeout,
+		buildTimeout: opts.BuildTimeout,
+		loggerPath:   opts.LoggerPath,
+		events:       newBroadcaster(),
+		pods:         map[string]*pod{},
+		podNames:     map[string]string{},
+		ctrs:         map[string]*container{},
+		ctrNames:     map[string]string{},
 	}
 	m.host = isolation.ProbeHost()
 	shims, err := opts.NewShims(m.handleEvent)

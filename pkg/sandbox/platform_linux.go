@@ -83,7 +83,10 @@ func (l *linuxPlatform) CleanupPod(ctx context.Context, podID string) error {
 	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
-	return isolation.UnmountSandboxShm(filepath.Join(bundle, shmDir))
+	if err := isolation.UnmountSandboxShm(filepath.Join(bundle, shmDir)); err != nil {
+		return err
+	}
+	return os.RemoveAll(l.dirs.podLayer(podID))
 }
 
 // sandboxRootfs is the pause process's root and command: the configured
@@ -97,8 +100,10 @@ func (l *linuxPlatform) sandboxRootfs(in PodInput) (string, []string, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("sandbox image: %w", err)
 	}
+	// Writable, like a container's root: runc creates the mount points
+	// (/proc, /dev, /sys) an image need not have.
 	rootfs := filepath.Join(in.Bundle, "rootfs")
-	if err := mountReadOnly(in.SandboxImage.LayerPaths, rootfs); err != nil {
+	if err := mountOverlay(l.dirs.podLayer(in.ID), in.SandboxImage.LayerPaths, rootfs); err != nil {
 		return "", nil, err
 	}
 	return rootfs, args, nil
@@ -205,7 +210,7 @@ func oomScoreAdjFloor() (int, bool) {
 
 func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error) {
 	rootfs := filepath.Join(in.Bundle, "rootfs")
-	if err := l.mountOverlay(in.ID, in.Image.LayerPaths, rootfs); err != nil {
+	if err := mountOverlay(l.dirs.containerLayer(in.ID), in.Image.LayerPaths, rootfs); err != nil {
 		return nil, nil, err
 	}
 	volumes, err := l.mountImageVolumes(in)
@@ -235,10 +240,9 @@ func (l *linuxPlatform) ContainerSpec(ctx context.Context, in ContainerInput) (*
 	return spec, nil, err
 }
 
-// mountOverlay mounts the image's layers (topmost first) under a fresh
-// upper directory at target.
-func (l *linuxPlatform) mountOverlay(id string, layers []string, target string) error {
-	layer := l.dirs.containerLayer(id)
+// mountOverlay mounts image layers (topmost first) at target under a
+// writable layer kept in the layer directory.
+func mountOverlay(layer string, layers []string, target string) error {
 	upper, work := filepath.Join(layer, "upper"), filepath.Join(layer, "work")
 	for _, d := range []string{upper, work, target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

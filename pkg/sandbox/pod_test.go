@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -113,4 +114,15 @@ func assertNoRecords(t *testing.T, db *store.Store) {
 		assert.Empty(t, ctrs, "container records")
 		return nil
 	}))
+}
+
+func TestRunPodOutlivesItsCaller(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // kubelet's deadline passed while the request was queued
+	id, err := e.m.RunPod(ctx, podConfig("web"), "")
+	require.NoError(t, err, "the pod is built for the caller's retry")
+	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
 }

@@ -193,6 +193,11 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 			}
 		}
 	}
+	for _, id := range listDir(m.dirs.podLayer("")) {
+		if !pods[id] {
+			_ = os.RemoveAll(m.dirs.podLayer(id))
+		}
+	}
 	for _, id := range listDir(m.dirs.podBundle("")) {
 		if !pods[id] {
 			logger.Info("Removing an orphaned pod bundle", "podSandboxID", id)
