@@ -33,6 +33,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	if err := s.gate(method); err != nil {
 		return nil, err
 	}
+	if fields := invalidUTF8(req); fields != "" {
+		return nil, toStatus(invalid("%s: not valid UTF-8", fields))
+	}
 	resp, err = handler(ctx, req)
 	return resp, toStatus(err)
 }

@@ -86,6 +86,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		// busy node needs more than gRPC's 4 MiB default.
 		grpc.MaxRecvMsgSize(maxMsgSize),
 		grpc.MaxSendMsgSize(maxMsgSize),
+		grpc.ForceServerCodec(codec{}),
 	)
 	g := grpc.NewServer(opts...)
 	runtime.RegisterRuntimeServiceServer(g, s)
