@@ -25,4 +25,22 @@ failed=$(grep -cE -- '^\s*--- FAIL' "$log" || true)
 skipped=$(grep -cE -- '^\s*--- SKIP' "$log" || true)
 echo "full go test log: $log"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# A short fuzz run of request validation and spec building; the seed
+# corpora already ran above as ordinary tests.
+echo '== fuzz'
+fuzz() {
+	local pkg=$1
+	shift
+	for target in "$@"; do
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${WINCRI_FUZZTIME:-15s}" "$pkg" >"$log.fuzz" 2>&1 || {
+			cat "$log.fuzz"
+			echo "fuzz: $target failed"
+			exit 1
+		}
+		echo "fuzz: $target ok"
+	done
+}
+fuzz ./pkg/cri FuzzValidatePodSandboxConfig FuzzValidateContainerConfig FuzzRunPodSandboxRequest FuzzCreateContainerRequest
+fuzz ./pkg/isolation FuzzLinuxContainerSpec FuzzLinuxSandboxSpec FuzzBuildWindowsContainer FuzzBuildWindowsSandbox

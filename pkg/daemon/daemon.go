@@ -20,6 +20,7 @@ import (
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/cri"
 	"github.com/wincri/wincri/pkg/endpoint"
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/rootlock"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -40,6 +41,9 @@ type Options struct {
 // Containers keep running: they belong to their shims.
 func Run(ctx context.Context, opts Options) (err error) {
 	logger := klog.FromContext(ctx)
+	if point := faultpoint.Armed(); point != "" {
+		logger.Info("WARNING: a test fault point is armed; wincri will kill itself there", "faultPoint", point, "envVar", faultpoint.EnvVar)
+	}
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
