@@ -50,6 +50,13 @@ say() { echo "critest.sh: $*"; }
 	echo "critest.sh: must run as root (wincri runs containers and pod networks)" >&2
 	exit 1
 }
+# critest binds fixed host ports (12000-12003) and wincri's built-in network
+# is one bridge per machine: runs on one machine take turns.
+exec 9>"${TMPDIR:-/tmp}/wincri-critest.lock"
+if ! flock -n 9; then
+	say "waiting for another hack/critest.sh run on this machine to finish"
+	flock 9
+fi
 if [[ ${WINCRI_SKIP_SETUP:-} != 1 ]]; then
 	hack/setup.sh
 fi
