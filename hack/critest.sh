@@ -51,7 +51,8 @@ say() { echo "critest.sh: $*"; }
 	exit 1
 }
 # critest binds fixed host ports (12000-12003) and wincri's built-in network
-# is one bridge per machine: runs on one machine take turns.
+# is one bridge per machine: runs on one machine take turns. Children are
+# started with fd 9 closed, so that no shim they leave holds the lock.
 exec 9>"${TMPDIR:-/tmp}/wincri-critest.lock"
 if ! flock -n 9; then
 	say "waiting for another hack/critest.sh run on this machine to finish"
@@ -156,7 +157,7 @@ say "building wincri and the test image server"
 BUSYBOX=/bin/busybox
 [[ -x "$TOOLS/busybox-dynamic.d/bin/busybox" ]] && BUSYBOX="$TOOLS/busybox-dynamic.d/bin/busybox"
 "$BIN/testimages" --addr 127.0.0.1:0 --addr-file "$WORK/registry.addr" \
-	--busybox "$BUSYBOX" --helper "$BIN/helper" >"$ARTIFACTS/testimages.log" 2>&1 &
+	--busybox "$BUSYBOX" --helper "$BIN/helper" >"$ARTIFACTS/testimages.log" 2>&1 9>&- &
 IMAGES_PID=$!
 images_ready() { kill -0 "$IMAGES_PID" && test -s "$WORK/registry.addr"; }
 wait_for 120 "the test image registry" images_ready || {
@@ -180,7 +181,7 @@ say "test images served on $REGISTRY (from $BUSYBOX)"
 cp "$WORK/config.toml" "$ARTIFACTS/config.toml"
 
 "$BIN/wincri" --config "$WORK/config.toml" --root "$WORK/root" --state "$WORK/state" \
-	--listen "$ENDPOINT" -v=4 >"$ARTIFACTS/wincri.log" 2>&1 &
+	--listen "$ENDPOINT" -v=4 >"$ARTIFACTS/wincri.log" 2>&1 9>&- &
 WINCRI_PID=$!
 wincri_ready() { kill -0 "$WINCRI_PID" && crictl_ version; }
 wait_for 60 "wincri on $ENDPOINT" wincri_ready || {
@@ -221,10 +222,10 @@ fi
 say "running critest ($MODE); its output: $ARTIFACTS/critest.log"
 set +e
 if [[ ${WINCRI_CRITEST_VERBOSE:-} == 1 ]]; then
-	critest "${args[@]}" "${EXTRA_ARGS[@]}" 2>&1 | tee "$ARTIFACTS/critest.log"
+	critest "${args[@]}" "${EXTRA_ARGS[@]}" 2>&1 9>&- | tee "$ARTIFACTS/critest.log"
 	critest_rc=${PIPESTATUS[0]}
 else
-	critest "${args[@]}" "${EXTRA_ARGS[@]}" >"$ARTIFACTS/critest.log" 2>&1
+	critest "${args[@]}" "${EXTRA_ARGS[@]}" >"$ARTIFACTS/critest.log" 2>&1 9>&-
 	critest_rc=$?
 fi
 set -e
