@@ -59,7 +59,7 @@ if ! flock -n 9; then
 	flock 9
 fi
 if [[ ${WINCRI_SKIP_SETUP:-} != 1 ]]; then
-	hack/setup.sh
+	hack/setup.sh 9>&-
 fi
 export PATH="/usr/local/go/bin:$PATH"
 TOOLS="${WINCRI_TOOLS:-$(go env GOPATH)/bin}"
