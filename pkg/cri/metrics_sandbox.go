@@ -42,17 +42,13 @@ func (s *Server) listPodMetrics(ctx context.Context) ([]*runtime.PodSandboxMetri
 	return out, nil
 }
 
-// toCRIPodMetrics labels the pod's own figures with the sandbox's id
-// and an empty container name, as cAdvisor does for a pod's cgroup.
+// toCRIPodMetrics converts a pod's figures and its containers'.
 func toCRIPodMetrics(p sandbox.PodStats) *runtime.PodSandboxMetrics {
-	podID := stats.Identity{ID: p.Pod.ID}
-	points := append(stats.ContainerPoints(podID, p.Sample, nil), stats.NetworkPoints(podID, p.At, p.Network)...)
-	out := &runtime.PodSandboxMetrics{PodSandboxId: p.Pod.ID, Metrics: toCRIMetrics(points)}
+	out := &runtime.PodSandboxMetrics{PodSandboxId: p.Pod.ID, Metrics: toCRIMetrics(p.Points())}
 	for _, c := range p.Containers {
-		id := stats.Identity{ID: c.Container.ID, Name: c.Container.Config.GetMetadata().GetName(), Image: c.Container.ImageName}
 		out.ContainerMetrics = append(out.ContainerMetrics, &runtime.ContainerMetrics{
 			ContainerId: c.Container.ID,
-			Metrics:     toCRIMetrics(stats.ContainerPoints(id, c.Sample, c.WritableLayer)),
+			Metrics:     toCRIMetrics(c.Points()),
 		})
 	}
 	return out

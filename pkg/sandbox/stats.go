@@ -24,12 +24,22 @@ const podRateKey = "pod/"
 type StatsCache struct {
 	rates *stats.Rates
 	disk  *stats.DiskUsage
+	// procRoot is the process table tasks' threads and files are
+	// counted in; "" where the host has none.
+	procRoot string
+	// capacity sizes the filesystem of a writable layer.
+	capacity func(dir string) (stats.Capacity, error)
 }
 
 // NewStatsCache returns an empty cache; diskInterval is how often
 // writable layers are re-measured (stats.DefaultDiskInterval when 0).
 func NewStatsCache(diskInterval time.Duration) *StatsCache {
-	return &StatsCache{rates: stats.NewRates(), disk: stats.NewDiskUsage(diskInterval)}
+	return &StatsCache{
+		rates:    stats.NewRates(),
+		disk:     stats.NewDiskUsage(diskInterval),
+		procRoot: stats.HostProc(),
+		capacity: stats.FilesystemCapacity,
+	}
 }
 
 // Run measures disk usage until ctx ends.
@@ -40,8 +50,14 @@ type ContainerStats struct {
 	Container Container
 	// Sample is empty for a container that is not running.
 	stats.Sample
-	// WritableLayer is nil until its first background measurement.
+	// WritableLayer is nil until its first measurement.
 	WritableLayer *stats.Filesystem
+	// Capacity is the filesystem holding the writable layer, nil when
+	// it cannot be sized.
+	Capacity *stats.Capacity
+	// Spec is what the container's runtime spec configures, nil when
+	// the container has none recorded.
+	Spec *stats.Spec
 }
 
 // PodStats is one pod's usage: the sum of its sandbox's and its
@@ -118,7 +134,7 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs
 		return out
 	}
 	s := p.getShim()
-	sandboxTask := m.taskSample(ctx, s, pod.ID)
+	sandboxTask := m.taskSample(ctx, cache, s, pod.ID)
 	var ctrSamples []stats.Sample
 	for _, c := range ctrs {
 		cs := m.containerStats(ctx, cache, s, c)
@@ -146,20 +162,35 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs
 
 func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, s shim.Shim, c Container) ContainerStats {
 	out := ContainerStats{Container: c}
-	if fs, ok := cache.disk.Get(m.dirs.containerLayer(c.ID)); ok {
+	layer := m.dirs.containerLayer(c.ID)
+	if fs, ok := cache.disk.Get(layer); ok {
 		out.WritableLayer = &fs
+	}
+	logger := klog.FromContext(ctx).WithValues("containerID", c.ID)
+	if capacity, err := cache.capacity(layer); err == nil {
+		out.Capacity = &capacity
+	} else {
+		logger.V(5).Info("Sizing the writable layer's filesystem failed", "err", err)
+	}
+	if len(c.Spec) > 0 {
+		if spec, err := stats.ParseSpec(c.Spec); err == nil {
+			out.Spec = &spec
+		} else {
+			logger.V(4).Info("Reading the container's resources failed", "err", err)
+		}
 	}
 	if c.State != ContainerRunning {
 		return out
 	}
-	out.Sample = m.taskSample(ctx, s, c.ID)
+	out.Sample = m.taskSample(ctx, cache, s, c.ID)
 	cache.rates.Apply(c.ID, &out.Sample)
 	return out
 }
 
 // taskSample asks a task's shim for its figures; an empty sample when
-// it cannot answer (the task exited or the shim is gone).
-func (m *Manager) taskSample(ctx context.Context, s shim.Shim, id string) stats.Sample {
+// it cannot answer (the task exited or the shim is gone). Where the
+// host sees the task's processes, their threads and files are counted.
+func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim, id string) stats.Sample {
 	now := time.Now()
 	if s == nil {
 		return stats.Sample{At: now}
@@ -177,11 +208,23 @@ func (m *Manager) taskSample(ctx context.Context, s shim.Shim, id string) stats.
 		logger.V(4).Info("Decoding task stats failed", "err", err)
 		return stats.Sample{At: now}
 	}
+	if sample.Process != nil && cache.procRoot == "" {
+		return sample
+	}
+	pids, err := s.Pids(ctx, id)
+	if err != nil {
+		if !gone(err) {
+			logger.V(4).Info("Listing task processes failed", "err", err)
+		}
+		return sample
+	}
 	if sample.Process == nil {
 		// runhcs statistics do not count processes.
-		if pids, err := s.Pids(ctx, id); err == nil {
-			sample.Process = &stats.Process{Count: uint64(len(pids))}
-		}
+		sample.Process = &stats.Process{Count: uint64(len(pids))}
+	}
+	if cache.procRoot != "" {
+		tasks := stats.CountTasks(cache.procRoot, pids)
+		sample.Process.Tasks = &tasks
 	}
 	return sample
 }

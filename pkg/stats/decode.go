@@ -58,9 +58,13 @@ func Decode(any typeurl.Any, at time.Time) (Sample, error) {
 }
 
 func fromV1(m *v1.Metrics, at time.Time) Sample {
-	s := Sample{At: at}
-	if u := m.GetCPU().GetUsage(); u != nil {
+	s := Sample{At: at, Cgroup: true, IO: ioFromV1(m.GetBlkio())}
+	if c := m.GetCPU(); c != nil {
+		u := c.GetUsage()
 		s.CPU = &CPU{UsageCoreNanoSeconds: u.GetTotal(), User: u.GetUser(), System: u.GetKernel()}
+		if t := c.GetThrottling(); t != nil {
+			s.CPU.CFS = &CFS{Periods: t.GetPeriods(), ThrottledPeriods: t.GetThrottledPeriods(), ThrottledTime: t.GetThrottledTime()}
+		}
 	}
 	if mem := m.GetMemory(); mem != nil {
 		usage := mem.GetUsage().GetUsage()
@@ -73,20 +77,29 @@ func fromV1(m *v1.Metrics, at time.Time) Sample {
 			PageFaults:      mem.GetTotalPgFault(),
 			MajorPageFaults: mem.GetTotalPgMajFault(),
 			Failcnt:         mem.GetUsage().GetFailcnt(),
+			MaxUsage:        mem.GetUsage().GetMax(),
+			// v1 accounts memory and swap together (memsw), as
+			// cAdvisor reads it.
+			Swap:      subFloor(mem.GetSwap().GetUsage(), usage),
+			Kernel:    mem.GetKernel().GetUsage(),
+			OOMEvents: m.GetMemoryOomControl().GetOomKill(),
 		}
 		setLimit(s.Memory, mem.GetUsage().GetLimit())
 	}
 	if p := m.GetPids(); p != nil {
-		s.Process = &Process{Count: p.GetCurrent()}
+		s.Process = &Process{Count: p.GetCurrent(), ThreadsMax: limitOrZero(p.GetLimit())}
 	}
 	return s
 }
 
 func fromV2(m *v2.Metrics, at time.Time) Sample {
-	s := Sample{At: at}
+	s := Sample{At: at, Cgroup: true, IO: ioFromV2(m.GetIo())}
 	if c := m.GetCPU(); c != nil {
 		// cgroup v2 counts microseconds.
-		s.CPU = &CPU{UsageCoreNanoSeconds: c.GetUsageUsec() * 1000, User: c.GetUserUsec() * 1000, System: c.GetSystemUsec() * 1000}
+		s.CPU = &CPU{
+			UsageCoreNanoSeconds: c.GetUsageUsec() * 1000, User: c.GetUserUsec() * 1000, System: c.GetSystemUsec() * 1000,
+			CFS: &CFS{Periods: c.GetNrPeriods(), ThrottledPeriods: c.GetNrThrottled(), ThrottledTime: c.GetThrottledUsec() * 1000},
+		}
 	}
 	if mem := m.GetMemory(); mem != nil {
 		s.Memory = &Memory{
@@ -98,11 +111,15 @@ func fromV2(m *v2.Metrics, at time.Time) Sample {
 			PageFaults:      mem.GetPgfault(),
 			MajorPageFaults: mem.GetPgmajfault(),
 			Failcnt:         m.GetMemoryEvents().GetOomKill(),
+			MaxUsage:        mem.GetMaxUsage(),
+			Swap:            mem.GetSwapUsage(),
+			Kernel:          mem.GetKernelStack() + mem.GetSlab(),
+			OOMEvents:       m.GetMemoryEvents().GetOomKill(),
 		}
 		setLimit(s.Memory, mem.GetUsageLimit())
 	}
 	if p := m.GetPids(); p != nil {
-		s.Process = &Process{Count: p.GetCurrent()}
+		s.Process = &Process{Count: p.GetCurrent(), ThreadsMax: limitOrZero(p.GetLimit())}
 	}
 	return s
 }
@@ -128,7 +145,16 @@ func fromRunhcs(m *runhcsstats.Statistics, at time.Time) Sample {
 				Usage:      mem.GetMemoryUsageCommitBytes(),
 				Commit:     mem.GetMemoryUsageCommitBytes(),
 				CommitPeak: mem.GetMemoryUsageCommitPeakBytes(),
+				MaxUsage:   mem.GetMemoryUsageCommitPeakBytes(),
 			}
+		}
+		if st := w.GetStorage(); st != nil {
+			// A container's storage counters are not per device: one
+			// entry for its sandbox volume.
+			s.IO = []DeviceIO{{
+				ReadBytes: st.GetReadSizeBytes(), WriteBytes: st.GetWriteSizeBytes(),
+				Reads: st.GetReadCountNormalized(), Writes: st.GetWriteCountNormalized(),
+			}}
 		}
 		return s
 	}
@@ -146,6 +172,14 @@ func fromRunhcs(m *runhcsstats.Statistics, at time.Time) Sample {
 		}
 	}
 	return s
+}
+
+// limitOrZero maps "no limit" to 0, as cAdvisor reports it.
+func limitOrZero(v uint64) uint64 {
+	if v >= unlimited {
+		return 0
+	}
+	return v
 }
 
 func setLimit(m *Memory, limit uint64) {

@@ -43,6 +43,7 @@ func TestDecode(t *testing.T) {
 			},
 			want: Sample{
 				At:      at,
+				Cgroup:  true,
 				CPU:     &CPU{UsageCoreNanoSeconds: 5e9, User: 3e9, System: 2e9},
 				Process: &Process{Count: 3},
 				Memory: &Memory{
@@ -54,7 +55,7 @@ func TestDecode(t *testing.T) {
 		{
 			name: "cgroup v1 unlimited, inactive file above usage",
 			msg:  &v1.Metrics{Memory: &v1.MemoryStat{Usage: &v1.MemoryEntry{Usage: 10, Limit: unlimitedV1}, TotalInactiveFile: 20}},
-			want: Sample{At: at, Memory: &Memory{Usage: 10}},
+			want: Sample{At: at, Cgroup: true, Memory: &Memory{Usage: 10}},
 		},
 		{
 			name: "cgroup v2",
@@ -66,18 +67,19 @@ func TestDecode(t *testing.T) {
 			},
 			want: Sample{
 				At:      at,
-				CPU:     &CPU{UsageCoreNanoSeconds: 5e9, User: 4e9, System: 1e9},
+				Cgroup:  true,
+				CPU:     &CPU{UsageCoreNanoSeconds: 5e9, User: 4e9, System: 1e9, CFS: &CFS{}},
 				Process: &Process{Count: 2},
 				Memory: &Memory{
 					WorkingSet: 40 << 20, Usage: 50 << 20, RSS: 30 << 20, Cache: 15 << 20, MappedFile: 2 << 20,
-					Limit: 64 << 20, Available: 24 << 20, PageFaults: 9, MajorPageFaults: 1, Failcnt: 1,
+					Limit: 64 << 20, Available: 24 << 20, PageFaults: 9, MajorPageFaults: 1, Failcnt: 1, OOMEvents: 1,
 				},
 			},
 		},
 		{
 			name: "cgroup v2 max limit",
 			msg:  &v2.Metrics{Memory: &v2.MemoryStat{Usage: 5, UsageLimit: ^uint64(0)}},
-			want: Sample{At: at, Memory: &Memory{Usage: 5, WorkingSet: 5}},
+			want: Sample{At: at, Cgroup: true, Memory: &Memory{Usage: 5, WorkingSet: 5}},
 		},
 		{
 			name: "runhcs windows container",
@@ -89,7 +91,7 @@ func TestDecode(t *testing.T) {
 			want: Sample{
 				At:     winAt,
 				CPU:    &CPU{UsageCoreNanoSeconds: 7e9, User: 5e9, System: 2e9},
-				Memory: &Memory{WorkingSet: 200, Usage: 300, Commit: 300, CommitPeak: 400},
+				Memory: &Memory{WorkingSet: 200, Usage: 300, Commit: 300, CommitPeak: 400, MaxUsage: 400},
 			},
 		},
 		{
@@ -103,12 +105,12 @@ func TestDecode(t *testing.T) {
 		{
 			name: "runhcs linux container in a VM",
 			msg:  &runhcsstats.Statistics{Container: &runhcsstats.Statistics_Linux{Linux: &v1.Metrics{Pids: &v1.PidsStat{Current: 4}}}},
-			want: Sample{At: at, Process: &Process{Count: 4}},
+			want: Sample{At: at, Cgroup: true, Process: &Process{Count: 4}},
 		},
 		{
 			name: "empty",
 			msg:  &v1.Metrics{},
-			want: Sample{At: at},
+			want: Sample{At: at, Cgroup: true},
 		},
 	}
 	for _, tt := range tests {

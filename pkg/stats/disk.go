@@ -19,12 +19,21 @@ const DefaultDiskInterval = time.Minute
 // measured.
 const forgetAfter = 5
 
-// DiskUsage measures directories (containers' writable layers) in the
-// background and answers from its cache, so that a stats request never
-// walks a file tree. It is safe for concurrent use; Run does the work.
+// firstMeasureBudget bounds the one walk a request may do: that of a
+// directory asked for the first time, so that a fresh container has
+// figures at once. A larger tree is left to the background.
+const firstMeasureBudget = 200 * time.Millisecond
+
+// errBudget ends a walk that ran out of time.
+var errBudget = errors.New("measurement over its time budget")
+
+// DiskUsage measures directories (containers' writable layers) and
+// answers from its cache. Only the first request for a directory walks
+// it, within firstMeasureBudget; Run re-measures in the background. It
+// is safe for concurrent use.
 type DiskUsage struct {
 	interval time.Duration
-	walk     func(dir string) (Filesystem, error)
+	walk     func(dir string, deadline time.Time) (Filesystem, error)
 	// kick wakes Run for a directory asked for the first time.
 	kick chan struct{}
 
@@ -47,22 +56,37 @@ func NewDiskUsage(interval time.Duration) *DiskUsage {
 	return &DiskUsage{interval: interval, walk: measure, kick: make(chan struct{}, 1), entries: map[string]*diskEntry{}}
 }
 
-// Get returns the last measurement of dir and whether there is one yet;
-// asking for a directory the first time schedules its measurement.
+// Get returns the last measurement of dir and whether there is one.
+// The first request for a directory measures it there and then, once
+// and within firstMeasureBudget; when that is not enough (or another
+// request is at it), the background measures it next.
 func (d *DiskUsage) Get(dir string) (Filesystem, bool) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	e, ok := d.entries[dir]
 	if !ok {
 		e = &diskEntry{}
 		d.entries[dir] = e
+	}
+	e.asked = time.Now()
+	usage, measured := e.usage, e.measured
+	d.mu.Unlock()
+	if ok {
+		return usage, measured
+	}
+	u, err := d.walk(dir, time.Now().Add(firstMeasureBudget))
+	if err != nil {
 		select {
 		case d.kick <- struct{}{}:
 		default:
 		}
+		return Filesystem{}, false
 	}
-	e.asked = time.Now()
-	return e.usage, e.measured
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.entries[dir]; ok && !e.measured {
+		e.usage, e.measured = u, true
+	}
+	return u, true
 }
 
 // Run measures the directories asked for until ctx ends: new ones at
@@ -101,7 +125,7 @@ func (d *DiskUsage) refresh(ctx context.Context, onlyNew bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		u, err := d.walk(dir)
+		u, err := d.walk(dir, time.Time{})
 		if err != nil {
 			klog.FromContext(ctx).V(4).Info("Measuring a writable layer failed", "dir", dir, "err", err)
 			continue
@@ -114,12 +138,15 @@ func (d *DiskUsage) refresh(ctx context.Context, onlyNew bool) {
 	}
 }
 
-// measure adds up the sizes and counts the inodes under dir. Files that
-// vanish during the walk are skipped: a running container changes its
-// layer all the time.
-func measure(dir string) (Filesystem, error) {
+// measure adds up the sizes and counts the inodes under dir, giving up
+// at deadline (never when it is zero). Files that vanish during the
+// walk are skipped: a running container changes its layer all the time.
+func measure(dir string, deadline time.Time) (Filesystem, error) {
 	var u Filesystem
 	err := filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return errBudget
+		}
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil

@@ -9,6 +9,13 @@ type Sample struct {
 	CPU     *CPU
 	Memory  *Memory
 	Process *Process
+	// IO is block I/O by device; nil when the source does not report
+	// it (or the kernel keeps no per-device accounting).
+	IO []DeviceIO
+	// Cgroup marks figures read from a Linux cgroup (runc, or a Linux
+	// container in a utility VM): only those carry swap, kernel memory,
+	// OOM events, a pids limit and per-device block I/O.
+	Cgroup bool
 	// UtilityVM marks the figures of a whole Hyper-V utility VM, which
 	// already include those of the containers running in it.
 	UtilityVM bool
@@ -23,6 +30,16 @@ type CPU struct {
 	// UsageNanoCores is the rate since the previous sample (see Rates);
 	// 0 until there is one.
 	UsageNanoCores uint64
+	// CFS is the CFS bandwidth control accounting; nil where the source
+	// has none (Windows).
+	CFS *CFS
+}
+
+// CFS counts CFS bandwidth enforcement periods.
+type CFS struct {
+	Periods, ThrottledPeriods uint64
+	// ThrottledTime is in nanoseconds.
+	ThrottledTime uint64
 }
 
 // Memory usage, in bytes. Fields a source does not know stay 0.
@@ -45,11 +62,38 @@ type Memory struct {
 	Failcnt uint64
 	// Commit and CommitPeak are Windows commit charge figures.
 	Commit, CommitPeak uint64
+	// MaxUsage is the highest usage recorded: the cgroup's peak on
+	// Linux, the commit peak on Windows.
+	MaxUsage uint64
+	// Swap is swap in use and Kernel kernel memory (Sample.Cgroup only).
+	Swap, Kernel uint64
+	// OOMEvents counts the kernel's OOM kills in the cgroup.
+	OOMEvents uint64
 }
 
 // Process counts a task's processes.
 type Process struct {
 	Count uint64
+	// ThreadsMax is the pids limit, 0 when unlimited (Sample.Cgroup
+	// only).
+	ThreadsMax uint64
+	// Tasks is nil where the host cannot see the processes (Windows).
+	Tasks *Tasks
+}
+
+// Tasks are what a task's processes hold, counted in /proc.
+type Tasks struct {
+	Threads, FileDescriptors, Sockets uint64
+}
+
+// DeviceIO is the cumulative block I/O to one device.
+type DeviceIO struct {
+	Major, Minor uint64
+	// Device is the device's name where the source knows it, else
+	// "major:minor".
+	Device                string
+	ReadBytes, WriteBytes uint64
+	Reads, Writes         uint64
 }
 
 // Interface is one network interface's cumulative counters.
@@ -66,58 +110,10 @@ type Filesystem struct {
 	InodesUsed uint64
 }
 
-// Sum adds samples, as a pod's usage is the sum of its tasks'. The
-// result's At is the latest; a group is nil only if every sample's is.
-func Sum(samples ...Sample) Sample {
-	var out Sample
-	var memories int
-	var only *Memory
-	for _, s := range samples {
-		if s.At.After(out.At) {
-			out.At = s.At
-		}
-		if s.CPU != nil {
-			if out.CPU == nil {
-				out.CPU = &CPU{}
-			}
-			out.CPU.UsageCoreNanoSeconds += s.CPU.UsageCoreNanoSeconds
-			out.CPU.User += s.CPU.User
-			out.CPU.System += s.CPU.System
-			out.CPU.UsageNanoCores += s.CPU.UsageNanoCores
-		}
-		if s.Memory != nil {
-			if out.Memory == nil {
-				out.Memory = &Memory{}
-			}
-			addMemory(out.Memory, s.Memory)
-			memories++
-			only = s.Memory
-		}
-		if s.Process != nil {
-			if out.Process == nil {
-				out.Process = &Process{}
-			}
-			out.Process.Count += s.Process.Count
-		}
-	}
-	if memories == 1 {
-		out.Memory.Limit, out.Memory.Available = only.Limit, only.Available
-	}
-	return out
-}
-
-func addMemory(to, m *Memory) {
-	to.WorkingSet += m.WorkingSet
-	to.Usage += m.Usage
-	to.RSS += m.RSS
-	to.Cache += m.Cache
-	to.MappedFile += m.MappedFile
-	to.PageFaults += m.PageFaults
-	to.MajorPageFaults += m.MajorPageFaults
-	to.Failcnt += m.Failcnt
-	to.Commit += m.Commit
-	to.CommitPeak += m.CommitPeak
-	// Limits of separate tasks do not add up to a pod limit: a pod
-	// without its own cgroup has none.
-	to.Limit, to.Available = 0, 0
+// Capacity is the size of the filesystem that holds a writable layer.
+type Capacity struct {
+	Bytes uint64
+	// Inodes and InodesFree are 0 on filesystems without a fixed inode
+	// table (NTFS).
+	Inodes, InodesFree uint64
 }

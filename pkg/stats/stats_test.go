@@ -63,6 +63,37 @@ func TestSum(t *testing.T) {
 			},
 			want: Sample{At: t2, CPU: &CPU{UsageCoreNanoSeconds: 4, UsageNanoCores: 6}, Memory: &Memory{WorkingSet: 6, Usage: 8}, Process: &Process{Count: 1}},
 		},
+		{
+			name:    "one keeps its pids limit",
+			samples: []Sample{{At: t1, Cgroup: true, Process: &Process{Count: 2, ThreadsMax: 50}}, {At: t1}},
+			want:    Sample{At: t1, Cgroup: true, Process: &Process{Count: 2, ThreadsMax: 50}},
+		},
+		{
+			name: "cgroup figures add up, devices merge",
+			samples: []Sample{
+				{
+					At: t1, Cgroup: true,
+					CPU:     &CPU{CFS: &CFS{Periods: 1, ThrottledPeriods: 2, ThrottledTime: 3}},
+					Memory:  &Memory{MaxUsage: 1, Swap: 2, Kernel: 3, OOMEvents: 4},
+					Process: &Process{Count: 1, ThreadsMax: 10, Tasks: &Tasks{Threads: 1, FileDescriptors: 2, Sockets: 3}},
+					IO:      []DeviceIO{{Major: 8, Device: "sda", ReadBytes: 1, Writes: 1}},
+				},
+				{
+					At: t2, Cgroup: true,
+					CPU:     &CPU{CFS: &CFS{Periods: 10, ThrottledPeriods: 20, ThrottledTime: 30}},
+					Memory:  &Memory{MaxUsage: 10, Swap: 20, Kernel: 30, OOMEvents: 40},
+					Process: &Process{Count: 2, ThreadsMax: 20, Tasks: &Tasks{Threads: 10, FileDescriptors: 20, Sockets: 30}},
+					IO:      []DeviceIO{{Major: 8, Minor: 1, Device: "sda1", WriteBytes: 5}, {Major: 8, Device: "sda", ReadBytes: 2, Reads: 3}},
+				},
+			},
+			want: Sample{
+				At: t2, Cgroup: true,
+				CPU:     &CPU{CFS: &CFS{Periods: 11, ThrottledPeriods: 22, ThrottledTime: 33}},
+				Memory:  &Memory{MaxUsage: 11, Swap: 22, Kernel: 33, OOMEvents: 44},
+				Process: &Process{Count: 3, Tasks: &Tasks{Threads: 11, FileDescriptors: 22, Sockets: 33}},
+				IO:      []DeviceIO{{Major: 8, Device: "sda", ReadBytes: 3, Reads: 3, Writes: 1}, {Major: 8, Minor: 1, Device: "sda1", WriteBytes: 5}},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, Sum(tt.samples...)) })
@@ -99,48 +130,58 @@ func TestDiskUsage(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "g"), make([]byte, 24), 0o644))
 
 	d := NewDiskUsage(time.Hour)
-	_, ok := d.Get(dir)
-	assert.False(t, ok, "never measured on the request path")
+	u, ok := d.Get(dir)
+	require.True(t, ok, "the first request measures a new directory")
+	assert.Equal(t, uint64(4), u.InodesUsed, "the directory, a, a/f and g")
+	assert.GreaterOrEqual(t, u.UsedBytes, uint64(1024))
 
+	// Later requests answer from the cache; the background re-measures.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "h"), nil, 0o644))
+	u, ok = d.Get(dir)
+	require.True(t, ok)
+	assert.Equal(t, uint64(4), u.InodesUsed, "cached, not walked again")
+
+	missing := filepath.Join(dir, "missing")
+	_, ok = d.Get(missing)
+	assert.False(t, ok)
+
+	require.NoError(t, os.Mkdir(missing, 0o755))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-
-	var u Filesystem
-	require.Eventually(t, func() bool { u, ok = d.Get(dir); return ok }, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, uint64(4), u.InodesUsed, "the directory, a, a/f and g")
-	assert.GreaterOrEqual(t, u.UsedBytes, uint64(1024))
-
-	_, ok = d.Get(filepath.Join(dir, "missing"))
-	assert.False(t, ok)
+	require.Eventually(t, func() bool { _, ok = d.Get(missing); return ok }, 5*time.Second, 10*time.Millisecond,
+		"a directory the first request could not measure is measured in the background")
 }
 
-func TestPoints(t *testing.T) {
-	at := time.Unix(50, 0)
-	id := Identity{ID: "c1", Name: "app", Image: "img"}
-	pts := ContainerPoints(id, Sample{At: at, CPU: &CPU{UsageCoreNanoSeconds: 3.5e9}, Memory: &Memory{WorkingSet: 7}, Process: &Process{Count: 2}}, &Filesystem{UsedBytes: 9, InodesUsed: 3})
-	byName := map[string]Point{}
-	for _, p := range pts {
-		byName[p.Name] = p
+// A first measurement that runs out of its budget leaves the directory
+// to the background instead of holding the request.
+func TestDiskUsageFirstMeasureBudget(t *testing.T) {
+	d := NewDiskUsage(time.Hour)
+	var deadlines []time.Time
+	d.walk = func(_ string, deadline time.Time) (Filesystem, error) {
+		deadlines = append(deadlines, deadline)
+		return Filesystem{}, errBudget
 	}
-	assert.Equal(t, uint64(3), byName[MetricCPUUsageSeconds].Value)
-	assert.Equal(t, uint64(7), byName[MetricMemoryWorkingSet].Value)
-	assert.Equal(t, uint64(2), byName[MetricProcesses].Value)
-	assert.Equal(t, uint64(9), byName[MetricFSUsage].Value)
-	assert.Equal(t, []string{"c1", "app", "img"}, byName[MetricCPUUsageSeconds].Labels)
+	_, ok := d.Get("/layer")
+	assert.False(t, ok)
+	_, ok = d.Get("/layer")
+	assert.False(t, ok)
+	require.Len(t, deadlines, 1, "only the first request walks")
+	assert.False(t, deadlines[0].IsZero(), "the request's walk is bounded")
+	select {
+	case <-d.kick:
+	default:
+		t.Fatal("the background was not woken")
+	}
+}
 
-	described := map[string]Descriptor{}
-	for _, d := range Descriptors() {
-		described[d.Name] = d
-	}
-	net := NetworkPoints(id, at, []Interface{{Name: "eth0", RxBytes: 5}})
-	for _, p := range append(pts, net...) {
-		d, ok := described[p.Name]
-		if assert.True(t, ok, "%s is described", p.Name) {
-			assert.Len(t, p.Labels, len(d.LabelKeys), p.Name)
-			assert.Equal(t, d.Type, p.Type, p.Name)
-		}
-	}
-	assert.Empty(t, ContainerPoints(id, Sample{}, nil))
+func TestMeasureStopsAtItsDeadline(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), nil, 0o644))
+	_, err := measure(dir, time.Now().Add(-time.Second))
+	assert.ErrorIs(t, err, errBudget)
+	u, err := measure(dir, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), u.InodesUsed)
 }
