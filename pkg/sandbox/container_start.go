@@ -76,8 +76,13 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	c.mu.Lock()
 	c.exited = exited
 	c.mu.Unlock()
-	// A start that a crash interrupted may have left its task behind.
-	if _, err := s.Delete(ctx, rec.ID, ""); err != nil && !gone(err) {
+	// A start that a crash interrupted may have left its task behind;
+	// the exit its deletion reports belongs to that old process.
+	if old, err := s.Delete(ctx, rec.ID, ""); err == nil {
+		c.mu.Lock()
+		c.stalePid = old.Pid
+		c.mu.Unlock()
+	} else if !gone(err) {
 		return fmt.Errorf("deleting a leftover task: %w", err)
 	}
 	if _, err := s.Create(ctx, opts); err != nil {

@@ -32,6 +32,13 @@ func (m *Manager) handleEvent(e shim.Event) {
 			exitedAt = time.Now()
 		}
 		if c, err := m.getContainer(e.ContainerID); err == nil {
+			c.mu.RLock()
+			stale := e.Pid != 0 && (e.Pid == c.stalePid || (c.rec.Pid != 0 && e.Pid != c.rec.Pid))
+			c.mu.RUnlock()
+			if stale {
+				logger.V(2).Info("Ignoring the exit of a replaced task", "pid", e.Pid)
+				return
+			}
 			m.containerExited(c, int32(e.ExitStatus), exitedAt, "", "")
 			return
 		}

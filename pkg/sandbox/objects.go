@@ -61,6 +61,9 @@ type container struct {
 	// exited is closed when the running task has exited and its exit is
 	// recorded; replaced at each start.
 	exited chan struct{}
+	// stalePid is the process of a leftover task that StartContainer
+	// deleted; its exit event must not end the new one.
+	stalePid uint32
 }
 
 func (c *container) snapshot() ContainerRecord {

@@ -171,7 +171,16 @@ func (m *Manager) deleteContainerTasks(ctx context.Context, p *pod) error {
 		return nil
 	}
 	for _, c := range m.podContainers(p.id) {
-		if _, err := s.Delete(ctx, c.id, ""); err != nil && !gone(err) {
+		_, err := s.Delete(ctx, c.id, "")
+		if errdefs.IsFailedPrecondition(err) {
+			// Still running although recorded otherwise: end it.
+			_ = s.Kill(ctx, c.id, "", sigkill, true)
+			wctx, cancel := context.WithTimeout(ctx, taskExitTimeout)
+			_, _ = s.Wait(wctx, c.id, "")
+			cancel()
+			_, err = s.Delete(ctx, c.id, "")
+		}
+		if err != nil && !gone(err) {
 			return fmt.Errorf("deleting the task of container %s: %w", c.id, err)
 		}
 	}

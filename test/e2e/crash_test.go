@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,10 +34,6 @@ type crashCase struct {
 	// check runs after the restart: the object is finished or gone, and a
 	// retry of the request, as kubelet makes, succeeds.
 	check func(t *testing.T, d *daemon, e *crashEnv)
-	// knownGap, when set, looks right after the restart for the symptom
-	// of a known recovery bug and returns its description, "" when the
-	// bug does not show; the case is skipped while it does.
-	knownGap func(t *testing.T, d *daemon, e *crashEnv) string
 }
 
 // readyPod runs a pod with one long-running container.
@@ -125,13 +120,6 @@ func crashCases() []crashCase {
 					t.Errorf("container of the interrupted StartContainer is %s", st.GetState())
 				}
 			},
-			knownGap: func(t *testing.T, d *daemon, e *crashEnv) string {
-				_, err := d.rt.StartContainer(d.ctx(), &runtime.StartContainerRequest{ContainerId: e.ctrID})
-				if err != nil && strings.Contains(err.Error(), "already exists") {
-					return "the container stays created with its task left in the shim, and the retried StartContainer fails: " + err.Error() + " (recovery does not delete the task of a created container)"
-				}
-				return ""
-			},
 		},
 		{
 			point:   faultpoint.ContainerAfterStopKill,
@@ -177,19 +165,6 @@ func crashCases() []crashCase {
 				pods, err := d.rt.ListPodSandbox(d.ctx(), &runtime.ListPodSandboxRequest{Filter: &runtime.PodSandboxFilter{Id: e.podID}})
 				require.NoError(t, err)
 				assert.Empty(t, pods.GetItems())
-			},
-			knownGap: func(t *testing.T, d *daemon, e *crashEnv) string {
-				pods, err := d.rt.ListPodSandbox(d.ctx(), &runtime.ListPodSandboxRequest{Filter: &runtime.PodSandboxFilter{Id: e.podID}})
-				require.NoError(t, err)
-				if len(pods.GetItems()) == 0 || pods.GetItems()[0].GetState() != runtime.PodSandboxState_SANDBOX_READY {
-					return ""
-				}
-				for _, s := range d.shims() {
-					if s.ID == e.podID {
-						return ""
-					}
-				}
-				return "the pod is reported READY after the restart although its shim was shut down and its network torn down (destroyPod clears the shim address before the pod's state changes, and Recover leaves a ready pod without a shim address as it is)"
 			},
 		},
 		{point: faultpoint.PullMidDownload, act: pullExtra, check: checkPulled},
@@ -253,11 +228,6 @@ func TestCrashAtFaultPoints(t *testing.T) {
 			linesBefore := checkCounter(t, counterLog)
 
 			d.start("")
-			if tc.knownGap != nil {
-				if gap := tc.knownGap(t, d, e); gap != "" {
-					t.Skip("known gap: " + gap)
-				}
-			}
 			d.assertConsistent(t)
 			tc.check(t, d, e)
 			d.assertConsistent(t)
