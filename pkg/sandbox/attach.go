@@ -18,15 +18,18 @@ import (
 // client's stdin ends (the client detached), or when ctx ends. A
 // container created with stdin_once has its stdin closed when the first
 // attach session's stdin ends. Output reaches attach clients through
-// the container's logging process, so a container without a log has
-// no live output.
+// the container's logging process, which every container with a log or
+// with stdin has.
 func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout, stderr io.Writer, resize <-chan TerminalSize) error {
 	c, rec, s, err := m.runningTask(id)
 	if err != nil {
 		return err
 	}
-	if rec.LogPath == "" && stdin == nil {
-		return fmt.Errorf("container %s has no log, whose logging process serves live output: %w", rec.ID, errdefs.ErrFailedPrecondition)
+	// The logging process serves the output live; a container has one
+	// when it has a log or stdin.
+	hasLogger := rec.LogPath != "" || c.cfg.GetStdin()
+	if !hasLogger {
+		return fmt.Errorf("container %s has neither a log nor stdin, so no process serves its live output: %w", rec.ID, errdefs.ErrFailedPrecondition)
 	}
 	log := klog.FromContext(ctx).WithValues("containerID", rec.ID)
 	ctx, cancel := context.WithCancel(ctx)
@@ -44,7 +47,7 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 	}
 
 	ended := make(chan error, 2)
-	if rec.LogPath != "" {
+	if hasLogger {
 		// Connected before any input is passed on, so that the output
 		// the input causes reaches this client.
 		out, err := logger.OpenAttach(ctx, m.dirs.loggerState(), rec.ID)

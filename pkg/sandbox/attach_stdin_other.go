@@ -43,13 +43,7 @@ func openStdio(ctx context.Context, in stdioInput) (stdioPaths, stdinKeeper, err
 	}
 	paths := stdioPaths{stdin: stdin}
 	if in.logURI == "" {
-		// No log: the output is discarded, as for any container without
-		// a log path. runc-v2 wants output endpoints beside a stdin one.
-		paths.stdout = discardURI
-		if !in.tty {
-			paths.stderr = discardURI
-		}
-		return paths, k, nil
+		return fail(fmt.Errorf("a container with stdin needs its logging process: %w", errdefs.ErrInvalidArgument))
 	}
 	if in.tty {
 		paths.stdout = in.logURI
@@ -84,9 +78,6 @@ func openStdio(ctx context.Context, in stdioInput) (stdioPaths, stdinKeeper, err
 	}
 	return paths, k, nil
 }
-
-// discardURI is the stdio URI of output nobody keeps.
-const discardURI = "file:///dev/null"
 
 // mkfifo creates the FIFO path afresh.
 func mkfifo(path string) error {

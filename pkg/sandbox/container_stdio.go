@@ -29,7 +29,9 @@ const (
 func (m *Manager) taskStdio(ctx context.Context, c *container, logDir string) (stdin, stdout, stderr string, err error) {
 	rec := c.snapshot()
 	var uri string
-	if rec.LogPath != "" {
+	// A container with stdin gets a logging process even without a log:
+	// it serves the output live to attach clients.
+	if rec.LogPath != "" || c.cfg.GetStdin() {
 		if uri, err = m.logURI(rec.ID, logDir, rec.LogPath); err != nil {
 			return "", "", "", err
 		}
@@ -110,6 +112,9 @@ func (d dirs) containerStdio(id string) string { return filepath.Join(d.state, "
 // logURI is the stdio URI that makes the shim start wincri's logging
 // process for a container.
 func (m *Manager) logURI(id, logDir, logPath string) (string, error) {
+	if logPath == "" {
+		return logger.BinaryURI(m.loggerPath, logger.Options{ID: id, StateDir: m.dirs.loggerState()})
+	}
 	rel, err := filepath.Rel(logDir, logPath)
 	if err != nil {
 		return "", fmt.Errorf("log path %s: %w", logPath, errdefs.ErrInvalidArgument)

@@ -48,11 +48,17 @@ type Options struct {
 	MaxLineSize int
 }
 
+// NoLog reports a logger that keeps no log file and only serves the
+// output live to attach clients: a container with stdin but no log path.
+func (o Options) NoLog() bool { return o.LogDirectory == "" && o.LogPath == "" }
+
 // Validate reports the first invalid field as errdefs.ErrInvalidArgument.
 func (o Options) Validate() error {
 	switch {
 	case !idPattern.MatchString(o.ID):
 		return fmt.Errorf("logger: container id %q must be 1-128 letters, digits, '_', '.' or '-': %w", o.ID, errdefs.ErrInvalidArgument)
+	case o.NoLog():
+		// Attach only: the output is served live and kept nowhere.
 	case !filepath.IsAbs(o.LogDirectory):
 		return fmt.Errorf("logger: log directory %q must be absolute: %w", o.LogDirectory, errdefs.ErrInvalidArgument)
 	case !filepath.IsLocal(o.LogPath) || filepath.Clean(o.LogPath) == ".":
@@ -81,8 +87,10 @@ func BinaryURI(loggerPath string, o Options) (string, error) {
 	}
 	q := url.Values{}
 	q.Set(argID, o.ID)
-	q.Set(argLogDir, o.LogDirectory)
-	q.Set(argLogPath, o.LogPath)
+	if !o.NoLog() {
+		q.Set(argLogDir, o.LogDirectory)
+		q.Set(argLogPath, o.LogPath)
+	}
 	q.Set(argStateDir, o.StateDir)
 	if o.MaxLineSize != 0 {
 		q.Set(argMaxLineSize, strconv.Itoa(o.MaxLineSize))

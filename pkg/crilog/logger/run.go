@@ -50,11 +50,16 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 	logger := klog.FromContext(ctx).WithValues("container", o.ID)
 	ctx = klog.NewContext(ctx, logger)
 
-	file, err := crilog.OpenFile(ctx, o.LogDirectory, o.LogPath)
-	if err != nil {
-		return err
+	var out crilog.RecordWriter = discard{}
+	var file *crilog.File
+	if !o.NoLog() {
+		var err error
+		if file, err = crilog.OpenFile(ctx, o.LogDirectory, o.LogPath); err != nil {
+			return err
+		}
+		defer file.Close()
+		out = file
 	}
-	defer file.Close()
 	st := &state{file: file}
 
 	addr, err := ControlAddress(o.StateDir, o.ID)
@@ -81,7 +86,9 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 	if err := stdio.Ready(); err != nil {
 		return fmt.Errorf("logger: tell the shim it is ready: %w", err)
 	}
-	logger.V(2).Info("Logging container output", "path", file.Path())
+	if file != nil {
+		logger.V(2).Info("Logging container output", "path", file.Path())
+	}
 
 	copied := make(chan struct{})
 	go func() {
@@ -90,7 +97,7 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 		for stream, r := range map[crilog.Stream]io.Reader{crilog.Stdout: stdio.Stdout, crilog.Stderr: stdio.Stderr} {
 			wg.Go(func() {
 				// Attach clients see the output as it is read.
-				err := crilog.Copy(file, stream, io.TeeReader(r, hub.writer(stream)), o.MaxLineSize)
+				err := crilog.Copy(out, stream, io.TeeReader(r, hub.writer(stream)), o.MaxLineSize)
 				if err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, net.ErrClosed) {
 					logger.Error(err, "Reading container output failed", "stream", stream)
 				}
@@ -116,8 +123,16 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 		}
 	}
 	st.end()
+	if file == nil {
+		return nil
+	}
 	return file.Close()
 }
+
+// discard is the log of a container that has none.
+type discard struct{}
+
+func (discard) WriteRecord(crilog.Stream, bool, []byte) error { return nil }
 
 // state is what the control server sees of a running logger.
 type state struct {
@@ -132,6 +147,9 @@ func (s *state) reopen() error {
 	defer s.mu.Unlock()
 	if s.ended {
 		return fmt.Errorf("container output has ended: %w", errdefs.ErrFailedPrecondition)
+	}
+	if s.file == nil {
+		return fmt.Errorf("the container has no log file: %w", errdefs.ErrFailedPrecondition)
 	}
 	return s.file.Reopen()
 }
