@@ -161,3 +161,24 @@ func TestDefaultBinaryPath(t *testing.T) {
 	assert.True(t, filepath.IsAbs(p), p)
 	assert.Equal(t, binaryName, filepath.Base(p))
 }
+
+func TestAttachOnlyLogger(t *testing.T) {
+	o := Options{ID: "abc", StateDir: "/run/wincri/log"}
+	require.True(t, o.NoLog())
+	require.NoError(t, o.Validate(), "a logger without a log file serves attach only")
+	uri, err := BinaryURI("/usr/local/bin/wincri-logger", o)
+	require.NoError(t, err)
+	assert.NotContains(t, uri, argLogDir)
+	u, err := url.Parse(uri)
+	require.NoError(t, err)
+	var args []string
+	for k, v := range u.Query() {
+		args = append(args, k, v[0])
+	}
+	back, err := ParseArgs(args)
+	require.NoError(t, err)
+	assert.Equal(t, o, back)
+
+	half := Options{ID: "abc", StateDir: "/run/wincri/log", LogDirectory: "/var/log/pods/x"}
+	assert.Error(t, half.Validate(), "a log directory without a log path is not attach-only")
+}
