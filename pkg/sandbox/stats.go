@@ -27,8 +27,9 @@ type StatsCache struct {
 	// procRoot is the process table tasks' threads and files are
 	// counted in; "" where the host has none.
 	procRoot string
-	// capacity sizes the filesystem of a writable layer.
+	// capacity sizes the filesystem of the writable layers.
 	capacity func(dir string) (stats.Capacity, error)
+	specs    specCache
 }
 
 // NewStatsCache returns an empty cache; diskInterval is how often
@@ -86,6 +87,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 	for _, c := range m.ListContainers(ContainerFilter{State: ContainerRunning}) {
 		running[c.PodID] = append(running[c.PodID], c)
 	}
+	capacity := m.layersCapacity(ctx, cache)
 	out := make([]PodStats, len(pods))
 	sem := make(chan struct{}, statsParallelism)
 	var wg sync.WaitGroup
@@ -94,7 +96,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = m.podStats(ctx, cache, p, running[p.ID])
+			out[i] = m.podStats(ctx, cache, capacity, p, running[p.ID])
 		}()
 	}
 	wg.Wait()
@@ -108,6 +110,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 // with their tasks' figures.
 func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f ContainerFilter) []ContainerStats {
 	ctrs := m.ListContainers(f)
+	capacity := m.layersCapacity(ctx, cache)
 	out := make([]ContainerStats, len(ctrs))
 	sem := make(chan struct{}, statsParallelism)
 	var wg sync.WaitGroup
@@ -120,14 +123,14 @@ func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f Conta
 			if p, err := m.getPod(c.PodID); err == nil {
 				s = p.getShim()
 			}
-			out[i] = m.containerStats(ctx, cache, s, c)
+			out[i] = m.containerStats(ctx, cache, capacity, s, c)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs []Container) PodStats {
+func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *stats.Capacity, pod Pod, ctrs []Container) PodStats {
 	out := PodStats{Pod: pod}
 	p, err := m.getPod(pod.ID)
 	if err != nil {
@@ -137,7 +140,7 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs
 	sandboxTask := m.taskSample(ctx, cache, s, pod.ID)
 	var ctrSamples []stats.Sample
 	for _, c := range ctrs {
-		cs := m.containerStats(ctx, cache, s, c)
+		cs := m.containerStats(ctx, cache, capacity, s, c)
 		out.Containers = append(out.Containers, cs)
 		ctrSamples = append(ctrSamples, cs.Sample)
 	}
@@ -160,24 +163,10 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, pod Pod, ctrs
 	return out
 }
 
-func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, s shim.Shim, c Container) ContainerStats {
-	out := ContainerStats{Container: c}
-	layer := m.dirs.containerLayer(c.ID)
-	if fs, ok := cache.disk.Get(layer); ok {
+func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, capacity *stats.Capacity, s shim.Shim, c Container) ContainerStats {
+	out := ContainerStats{Container: c, Capacity: capacity, Spec: cache.specs.get(ctx, c.ID, c.Spec)}
+	if fs, ok := cache.disk.Get(m.dirs.containerLayer(c.ID)); ok {
 		out.WritableLayer = &fs
-	}
-	logger := klog.FromContext(ctx).WithValues("containerID", c.ID)
-	if capacity, err := cache.capacity(layer); err == nil {
-		out.Capacity = &capacity
-	} else {
-		logger.V(5).Info("Sizing the writable layer's filesystem failed", "err", err)
-	}
-	if len(c.Spec) > 0 {
-		if spec, err := stats.ParseSpec(c.Spec); err == nil {
-			out.Spec = &spec
-		} else {
-			logger.V(4).Info("Reading the container's resources failed", "err", err)
-		}
 	}
 	if c.State != ContainerRunning {
 		return out
@@ -233,6 +222,10 @@ func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim
 func (m *Manager) forgetStats(cache *StatsCache) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	cache.specs.forget(func(id string) bool {
+		_, ok := m.ctrs[id]
+		return ok
+	})
 	cache.rates.Forget(func(key string) bool {
 		if id, ok := strings.CutPrefix(key, podRateKey); ok {
 			_, found := m.pods[id]

@@ -17,6 +17,7 @@ import (
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/shim/shimtest"
+	"github.com/wincri/wincri/pkg/stats"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -144,7 +145,8 @@ func TestStatsSurviveShimFailures(t *testing.T) {
 // BenchmarkListPodSandboxStats measures listing the stats of 50 running
 // pods of two containers each, over the fake shim with canned cgroup v1
 // metrics: the cost of wincri's side of the call (locking, parallel
-// gathering, decoding, rates), without the shims' own latency.
+// gathering, decoding, rates, counting the tasks' threads and files in
+// /proc), without the shims' own latency.
 func BenchmarkListPodSandboxStats(b *testing.B) {
 	e := newBenchEnv(b)
 	for i := range 50 {
@@ -158,17 +160,26 @@ func BenchmarkListPodSandboxStats(b *testing.B) {
 			require.NoError(b, e.shims.SetStats(id, metricsV1(uint64(i+1)*1e9, 50<<20)))
 		}
 	}
-	cache := NewStatsCache(time.Hour)
-	b.ResetTimer()
-	var n int
-	for b.Loop() {
-		n = len(e.m.PodStats(b.Context(), cache, PodFilter{}))
+	// With the host's /proc, as on Linux: the fake pids are counted
+	// where the host has such processes. Without, as on Windows.
+	for _, procRoot := range []string{stats.HostProc(), ""} {
+		name := "proc=host"
+		if procRoot == "" {
+			name = "proc=none"
+		}
+		b.Run(name, func(b *testing.B) {
+			cache := NewStatsCache(time.Hour)
+			cache.procRoot = procRoot
+			var n int
+			for b.Loop() {
+				n = len(e.m.PodStats(b.Context(), cache, PodFilter{}))
+			}
+			if n != 50 {
+				b.Fatalf("listed %d pods, want 50", n)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/list")
+		})
 	}
-	b.StopTimer()
-	if n != 50 {
-		b.Fatalf("listed %d pods, want 50", n)
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/list")
 }
 
 // benchEnv is newEnv's Manager over fakes, for benchmarks.
