@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (hack/setup.sh), runs
-# the static checks, then the unit and integration tests. Integration
-# tests need root, runc, the runc shim and the CNI plugins; here they
-# must run, so a missing prerequisite fails instead of skipping.
+# the static checks, the unit, integration and end-to-end tests, a short
+# fuzz run, and last the CRI validation suite (hack/critest.sh), whose
+# closing line is the run's. Integration tests need root, runc, the runc
+# shim and the CNI plugins; here they must run, so a missing
+# prerequisite fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -44,3 +46,6 @@ fuzz() {
 }
 fuzz ./pkg/cri FuzzValidatePodSandboxConfig FuzzValidateContainerConfig FuzzRunPodSandboxRequest FuzzCreateContainerRequest
 fuzz ./pkg/isolation FuzzLinuxContainerSpec FuzzLinuxSandboxSpec FuzzBuildWindowsContainer FuzzBuildWindowsSandbox
+
+echo '== critest'
+WINCRI_SKIP_SETUP=1 hack/critest.sh
