@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,7 +41,8 @@ func TestImagesRunInChroot(t *testing.T) {
 		{image: e2eImages + "busybox:1.29-2", cmd: "echo -n hello", want: "hello"},
 		{image: criTools + "test-image-predefined-group:latest", cmd: "id -G default-user", want: "1000 50000\n"},
 		{image: criTools + "test-image-user-username:latest", cmd: "id -u www-data", want: "33\n"},
-		{image: e2eImages + "busybox:1.29-2", cmd: "sleep 30 & p=$!; pgrep sleep | grep -qx $p && echo found; kill $p", want: "found\n"},
+		// The child is "sleep" only once it has exec'd: retry until then.
+		{image: e2eImages + "busybox:1.29-2", cmd: "sleep 30 & p=$!; for i in 1 2 3 4 5 6 7 8 9 10; do pgrep sleep | grep -qx $p && { echo found; break; }; sleep 1; done; kill $p", want: "found\n"},
 		{image: e2eImages + "busybox:1.29-2", cmd: "pgrep no-such-process || echo none", want: "none\n"},
 		{image: e2eImages + "busybox:1.29-2", cmd: "ipcs -m | head -n 3", want: "\n------ Shared Memory Segments --------\nkey        shmid      owner      perms      bytes      nattch\n"},
 		{image: e2eImages + "nginx:1.14-2", cmd: "sed -n 's/^[[:space:]]*listen[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' /etc/nginx/conf.d/default.conf", want: "80\n"},
@@ -175,14 +177,13 @@ func TestStandInServersRun(t *testing.T) {
 			case <-time.After(time.Second):
 			}
 			if tc.comm != "" {
-				comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
-				require.NoError(t, err)
-				assert.Equal(t, tc.comm+"\n", string(comm))
-				cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
-				require.NoError(t, err)
-				if tc.cmdArg != "" {
-					assert.Contains(t, strings.Split(string(cmdline), "\x00"), tc.cmdArg)
-				}
+				// The script re-execs itself first: allow for a loaded machine.
+				assert.Eventually(t, func() bool {
+					comm, err1 := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
+					cmdline, err2 := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+					return err1 == nil && err2 == nil && string(comm) == tc.comm+"\n" &&
+						(tc.cmdArg == "" || slices.Contains(strings.Split(string(cmdline), "\x00"), tc.cmdArg))
+				}, 10*time.Second, 50*time.Millisecond, "process name %q and argument %q", tc.comm, tc.cmdArg)
 			}
 			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 			select {
