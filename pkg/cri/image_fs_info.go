@@ -4,20 +4,37 @@ import (
 	"context"
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/sandbox"
 )
 
-// ImageFsInfo reports the image store's disk use. The writable layers of
-// containers are not listed separately, so kubelet counts them on the
-// same filesystem.
+// LayersRuntime reports the containers' writable layers; the Runtime
+// handed to New implements it when wincri measures them.
+type LayersRuntime interface {
+	WritableLayers() sandbox.LayersUsage
+}
+
+// ImageFsInfo reports the image store's disk use and, apart, that of the
+// containers' writable layers.
 func (s *Server) ImageFsInfo(ctx context.Context, req *runtime.ImageFsInfoRequest) (*runtime.ImageFsInfoResponse, error) {
 	u, err := s.images.FsInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &runtime.ImageFsInfoResponse{ImageFilesystems: []*runtime.FilesystemUsage{{
+	resp := &runtime.ImageFsInfoResponse{ImageFilesystems: []*runtime.FilesystemUsage{{
 		Timestamp:  u.Timestamp.UnixNano(),
 		FsId:       &runtime.FilesystemIdentifier{Mountpoint: u.Mountpoint},
 		UsedBytes:  &runtime.UInt64Value{Value: uint64(max(u.UsedBytes, 0))},
 		InodesUsed: &runtime.UInt64Value{Value: uint64(max(u.InodesUsed, 0))},
-	}}}, nil
+	}}}
+	if lr, ok := s.runtime.(LayersRuntime); ok {
+		l := lr.WritableLayers()
+		resp.ContainerFilesystems = []*runtime.FilesystemUsage{{
+			Timestamp:  l.At.UnixNano(),
+			FsId:       &runtime.FilesystemIdentifier{Mountpoint: l.Dir},
+			UsedBytes:  &runtime.UInt64Value{Value: l.UsedBytes},
+			InodesUsed: &runtime.UInt64Value{Value: l.InodesUsed},
+		}}
+	}
+	return resp, nil
 }

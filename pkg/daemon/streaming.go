@@ -26,10 +26,15 @@ var (
 	_ cri.Runtime      = servingRuntime{}
 	_ cri.StreamServer = servingRuntime{}
 	_ cri.StatsRuntime = servingRuntime{}
+	_ cri.LayersRuntime = servingRuntime{}
 )
 
 func (r servingRuntime) PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats {
 	return r.Manager.PodStats(ctx, r.stats, f)
+}
+
+func (r servingRuntime) WritableLayers() sandbox.LayersUsage {
+	return r.Manager.WritableLayers(r.stats)
 }
 
 func (r servingRuntime) ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats {
