@@ -23,9 +23,9 @@ type servingRuntime struct {
 }
 
 var (
-	_ cri.Runtime      = servingRuntime{}
-	_ cri.StreamServer = servingRuntime{}
-	_ cri.StatsRuntime = servingRuntime{}
+	_ cri.Runtime       = servingRuntime{}
+	_ cri.StreamServer  = servingRuntime{}
+	_ cri.StatsRuntime  = servingRuntime{}
 	_ cri.LayersRuntime = servingRuntime{}
 )
 
