@@ -21,16 +21,26 @@ const (
 // shim, and releases its network. Stopping a stopped or unknown pod
 // succeeds.
 func (m *Manager) StopPod(ctx context.Context, id string) error {
-	p, err := m.getPod(id)
-	if errdefs.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	p, err := m.lockPod(id)
+	if p == nil {
 		return err
 	}
-	p.opMu.Lock()
 	defer p.opMu.Unlock()
 	return m.stopPod(ctx, p)
+}
+
+// lockPod returns the pod with its opMu held; nil, and no error, when
+// it is gone: stopping or removing what is gone succeeds.
+func (m *Manager) lockPod(id string) (*pod, error) {
+	p, err := m.getPod(id)
+	if errdefs.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.opMu.Lock()
+	return p, nil
 }
 
 func (m *Manager) stopPod(ctx context.Context, p *pod) error {
@@ -71,14 +81,10 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 // RemovePod removes the pod's containers, its task, shim and files.
 // Removing an unknown pod succeeds.
 func (m *Manager) RemovePod(ctx context.Context, id string) error {
-	p, err := m.getPod(id)
-	if errdefs.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	p, err := m.lockPod(id)
+	if p == nil {
 		return err
 	}
-	p.opMu.Lock()
 	defer p.opMu.Unlock()
 	for _, c := range m.podContainers(p.id) {
 		if err := m.RemoveContainer(ctx, c.snapshot().ID); err != nil {
