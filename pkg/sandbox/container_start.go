@@ -51,11 +51,13 @@ func (m *Manager) StartContainer(ctx context.Context, id string) error {
 		if _, derr := s.Delete(cctx, rec.ID, ""); derr != nil && !gone(derr) {
 			logger.Error(derr, "Deleting the task that failed to start")
 		}
+		c.mu.Lock()
+		c.starting = false
+		c.mu.Unlock()
 		m.containerExited(c, startErrorExitCode, time.Now(), reasonStartError, err.Error())
 		return err
 	}
 	logger.Info("Container started", "pid", c.snapshot().Pid)
-	m.publish(EventStarted, rec.ID, rec.PodID)
 	return nil
 }
 
@@ -75,6 +77,7 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	exited := make(chan struct{})
 	c.mu.Lock()
 	c.exited = exited
+	c.starting = true
 	c.mu.Unlock()
 	// A start that a crash interrupted may have left its task behind;
 	// the exit its deletion reports belongs to that old process.
@@ -93,11 +96,17 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	if err != nil {
 		return fmt.Errorf("starting the container task: %w", err)
 	}
-	// The task may already have exited (and been recorded) by now.
+	// The task may already have exited (and been recorded) by now; its
+	// Stopped event then waited for this Started one. Both are published
+	// under the container's lock, so that events keep lifecycle order.
 	return m.updateContainer(c, func(r *ContainerRecord) {
 		r.Pid, r.StartedAt = pid, time.Now()
+		c.starting = false
+		m.publish(EventStarted, r.ID, r.PodID)
 		if r.State == ContainerCreated {
 			r.State = ContainerRunning
+		} else {
+			m.publish(EventStopped, r.ID, r.PodID)
 		}
 	})
 }

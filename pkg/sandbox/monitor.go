@@ -52,12 +52,13 @@ func (m *Manager) handleEvent(e shim.Event) {
 // the shim and wakes whoever waits for it.
 func (m *Manager) containerExited(c *container, code int32, at time.Time, reason, message string) {
 	logger := klog.Background().WithValues("containerID", c.snapshot().ID)
-	var first bool
+	var first, startPending bool
 	err := m.updateContainer(c, func(r *ContainerRecord) {
 		if r.State != ContainerRunning && r.State != ContainerCreated {
 			return
 		}
 		first = true
+		startPending = r.State == ContainerCreated && c.starting
 		r.State, r.ExitCode, r.FinishedAt = ContainerExited, code, at
 		switch {
 		case reason != "":
@@ -84,7 +85,9 @@ func (m *Manager) containerExited(c *container, code int32, at time.Time, reason
 		c.exited = nil
 	}
 	c.mu.Unlock()
-	m.publish(EventStopped, rec.ID, rec.PodID)
+	if !startPending {
+		m.publish(EventStopped, rec.ID, rec.PodID)
+	}
 	// The task's record in the shim is no longer needed; deleting it lets
 	// the pod's shim exit once the pod stops. Off the event goroutine.
 	if reason != ReasonShimDied {

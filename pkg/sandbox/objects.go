@@ -64,6 +64,10 @@ type container struct {
 	// stalePid is the process of a leftover task that StartContainer
 	// deleted; its exit event must not end the new one.
 	stalePid uint32
+	// starting is set while StartContainer creates and starts the task,
+	// so that an exit arriving before the start is recorded publishes its
+	// Stopped event after the Started one.
+	starting bool
 }
 
 func (c *container) snapshot() ContainerRecord {
