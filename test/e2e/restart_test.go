@@ -128,9 +128,10 @@ func TestRunPodSandboxRetry(t *testing.T) {
 		t.Run(deadline.String(), func(t *testing.T) {
 			pod := d.podConfig("retry")
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
-			_, err := d.rt.RunPodSandbox(ctx, &runtime.RunPodSandboxRequest{Config: pod})
+			first, err := d.rt.RunPodSandbox(ctx, &runtime.RunPodSandboxRequest{Config: pod})
 			cancel()
 			if err == nil {
+				d.removePod(first.GetPodSandboxId())
 				t.Skipf("RunPodSandbox finished within %s", deadline)
 			}
 			require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
