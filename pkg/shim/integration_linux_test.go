@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,30 +25,7 @@ import (
 	"github.com/wincri/wincri/pkg/shim"
 )
 
-const runcShim = "containerd-shim-runc-v2"
-
-// runcEnv checks the prerequisites of a test that drives the real runc
-// shim and returns the shim's path and a busybox to build rootfs from.
-func runcEnv(t testing.TB) (shimBin, busybox string) {
-	t.Helper()
-	testutil.RequireRoot(t)
-	testutil.RequireBinary(t, "runc")
-	shimBin, err := exec.LookPath(runcShim)
-	if err != nil {
-		// The setup installs it with go install, and ~/go/bin is often
-		// not in a test's PATH.
-		home, _ := os.UserHomeDir()
-		shimBin = filepath.Join(home, "go", "bin", runcShim)
-		if _, err := os.Stat(shimBin); err != nil {
-			shimBin = testutil.RequireBinary(t, runcShim)
-		}
-	}
-	busybox = "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		busybox = testutil.RequireBinary(t, "busybox")
-	}
-	return shimBin, busybox
-}
+const runcShim = testutil.RuncShim
 
 // shortTempDir returns a directory with a short path: runc-v2's socket
 // paths under it must stay within 107 bytes, which t.TempDir() (named
@@ -196,7 +172,7 @@ func killShimOnCleanup(t testing.TB, pid int) {
 }
 
 func TestRuncShimPodLifecycle(t *testing.T) {
-	shimBin, busybox := runcEnv(t)
+	shimBin, busybox := testutil.RuncShimEnv(t)
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -317,7 +293,7 @@ func TestRuncShimPodLifecycle(t *testing.T) {
 }
 
 func TestRuncShimDeathAndCleanup(t *testing.T) {
-	shimBin, busybox := runcEnv(t)
+	shimBin, busybox := testutil.RuncShimEnv(t)
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -370,7 +346,7 @@ func TestRuncShimDeathAndCleanup(t *testing.T) {
 // subcommand, connect, Connect call) and shutting it down again, without
 // a task: the fixed cost the shim adds to every RunPodSandbox.
 func BenchmarkRuncShimLaunch(b *testing.B) {
-	shimBin, busybox := runcEnv(b)
+	shimBin, busybox := testutil.RuncShimEnv(b)
 	_, ctx := ktesting.NewTestContext(b)
 	d, root := newDriver(b, "wincri-bench", &eventLog{})
 	bundle := writeBundle(b, root, busybox, "pod1", map[string]string{
@@ -400,7 +376,7 @@ func BenchmarkRuncShimLaunch(b *testing.B) {
 // the recorded address reconnects, the pod's next container finds the
 // same shim, and the shim's events reach the new Driver.
 func TestRuncShimSurvivesRestart(t *testing.T) {
-	shimBin, busybox := runcEnv(t)
+	shimBin, busybox := testutil.RuncShimEnv(t)
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

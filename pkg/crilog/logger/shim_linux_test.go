@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,30 +23,6 @@ import (
 	"github.com/wincri/wincri/pkg/crilog/logger"
 	"github.com/wincri/wincri/pkg/shim"
 )
-
-const runcShim = "containerd-shim-runc-v2"
-
-// runcShimEnv checks what a test with the real runc shim needs and
-// returns the shim binary and a static busybox.
-func runcShimEnv(t *testing.T) (shimBin, busybox string) {
-	t.Helper()
-	testutil.RequireRoot(t)
-	testutil.RequireBinary(t, "runc")
-	shimBin, err := exec.LookPath(runcShim)
-	if err != nil {
-		// go install puts it in ~/go/bin, often not in a test's PATH.
-		home, _ := os.UserHomeDir()
-		shimBin = filepath.Join(home, "go", "bin", runcShim)
-		if _, err := os.Stat(shimBin); err != nil {
-			shimBin = testutil.RequireBinary(t, runcShim)
-		}
-	}
-	busybox = "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		busybox = testutil.RequireBinary(t, "busybox")
-	}
-	return shimBin, busybox
-}
 
 // writeBundle writes a bundle whose container runs script in busybox sh.
 func writeBundle(t *testing.T, dir, busybox, id, script string) string {
@@ -90,7 +65,7 @@ func writeBundle(t *testing.T, dir, busybox, id, script string) string {
 // wincri holds) is closed and a new one connects, as across a restart
 // of wincri; the log flows on meanwhile.
 func TestLoggerWithRuncShim(t *testing.T) {
-	shimBin, busybox := runcShimEnv(t)
+	shimBin, busybox := testutil.RuncShimEnv(t)
 	bin := buildLogger(t)
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
