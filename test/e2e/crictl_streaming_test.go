@@ -24,17 +24,7 @@ import (
 // against the built daemon: exec with stdin, attach, port-forward to a
 // web server in the pod, stats and statsp.
 func TestCrictlStreaming(t *testing.T) {
-	d := newDaemon(t)
-	d.start("")
-	c := newCrictl(t, d)
-	ref := suite.registry.imageRef()
-	c.run("pull", ref)
-
-	podJSON := writeJSON(t, filepath.Join(d.dir, "pod.json"), map[string]any{
-		"metadata":      map[string]string{"name": "streams", "namespace": "e2e", "uid": randomUID()},
-		"log_directory": filepath.Join(d.logDir, "streams"),
-		"linux":         map[string]any{},
-	})
+	d, c, ref, podJSON := crictlPod(t, "streams")
 	shellJSON := writeJSON(t, filepath.Join(d.dir, "shell.json"), map[string]any{
 		"metadata": map[string]string{"name": "shell"},
 		"image":    map[string]string{"image": ref},

@@ -45,6 +45,24 @@ func (c *crictl) run(args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// crictlPod starts a daemon, pulls the test image through crictl and
+// writes a pod config named name; it returns the daemon, crictl, the
+// image reference and the pod config's path.
+func crictlPod(t *testing.T, name string) (*daemon, *crictl, string, string) {
+	t.Helper()
+	d := newDaemon(t)
+	d.start("")
+	c := newCrictl(t, d)
+	ref := suite.registry.imageRef()
+	c.run("pull", ref)
+	podJSON := writeJSON(t, filepath.Join(d.dir, "pod.json"), map[string]any{
+		"metadata":      map[string]string{"name": name, "namespace": "e2e", "uid": randomUID()},
+		"log_directory": filepath.Join(d.logDir, name),
+		"linux":         map[string]any{},
+	})
+	return d, c, ref, podJSON
+}
+
 func writeJSON(t *testing.T, path string, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
@@ -55,17 +73,7 @@ func writeJSON(t *testing.T, path string, v any) string {
 // TestCrictl runs issue 5's flow once through crictl, as an operator
 // would: runp, create, start, ps, inspect, logs, exec -s, stop, rm.
 func TestCrictl(t *testing.T) {
-	d := newDaemon(t)
-	d.start("")
-	c := newCrictl(t, d)
-	ref := suite.registry.imageRef()
-	c.run("pull", ref)
-
-	podJSON := writeJSON(t, filepath.Join(d.dir, "pod.json"), map[string]any{
-		"metadata":      map[string]string{"name": "crictl", "namespace": "e2e", "uid": randomUID()},
-		"log_directory": filepath.Join(d.logDir, "crictl"),
-		"linux":         map[string]any{},
-	})
+	d, c, ref, podJSON := crictlPod(t, "crictl")
 	ctrJSON := writeJSON(t, filepath.Join(d.dir, "ctr.json"), map[string]any{
 		"metadata": map[string]string{"name": "talker"},
 		"image":    map[string]string{"image": ref},
