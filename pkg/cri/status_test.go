@@ -18,6 +18,10 @@ func TestVersion(t *testing.T) {
 	env := newTestEnv(t, Options{}, true)
 	resp, err := env.runtime.Version(ctx(t), &runtime.VersionRequest{})
 	require.NoError(t, err)
+	// kubelet's runtime manager refuses any other version and exits
+	// (k8s.io/kubernetes pkg/kubelet/kuberuntime/kuberuntime_manager.go,
+	// kubeRuntimeAPIVersion "0.1.0").
+	assert.Equal(t, "0.1.0", resp.Version)
 	assert.Equal(t, "wincri", resp.RuntimeName)
 	assert.Equal(t, "v1", resp.RuntimeApiVersion)
 	assert.NotEmpty(t, resp.RuntimeVersion)

@@ -181,6 +181,8 @@ func validateContainerConfig(cfg *runtime.ContainerConfig) error {
 			if err := validatePath(field+".host_path", m.GetHostPath(), true); err != nil {
 				return err
 			}
+		} else if !m.GetReadonly() {
+			return invalid("%s %q: an image volume must be read-only", field, m.GetContainerPath())
 		}
 	}
 	for i, d := range cfg.GetDevices() {

@@ -147,14 +147,14 @@ func LinuxContainerSpec(ctx context.Context, in LinuxContainerInput) (*specs.Spe
 
 	// Resources.
 	res := cfg.GetLinux().GetResources()
-	lr, err := LinuxResources(res, ResourceOptions{SwapLimitSupported: host.SwapLimitSupported()})
+	lr, dropped, err := LinuxResources(res, host.Cgroups())
 	if err != nil {
 		return nil, err
 	}
+	if len(dropped) > 0 {
+		log.V(2).Info("Dropping resource limits the node cannot enforce", "dropped", dropped)
+	}
 	if lr != nil {
-		if res.GetMemorySwapLimitInBytes() != 0 && (lr.Memory == nil || lr.Memory.Swap == nil) {
-			log.V(2).Info("Node has no swap accounting; dropping the swap limit", "swapLimit", res.GetMemorySwapLimitInBytes())
-		}
 		lr.Devices = spec.Linux.Resources.Devices
 		spec.Linux.Resources = lr
 	}

@@ -16,7 +16,7 @@ type fakeHost struct {
 	props    map[string]Propagation
 	devices  map[string][]specs.LinuxDevice
 	hostname string
-	swap     bool
+	cgroups  CgroupSupport
 	caps     []string
 }
 
@@ -41,7 +41,7 @@ func newFakeHost() *fakeHost {
 			},
 		},
 		hostname: "node-1",
-		swap:     true,
+		cgroups:  FullCgroupSupport("2MB"),
 		caps:     allLinuxCaps,
 	}
 }
@@ -68,6 +68,6 @@ func (h *fakeHost) Devices(p string) ([]specs.LinuxDevice, error) {
 
 func (h *fakeHost) Hostname() (string, error) { return h.hostname, nil }
 
-func (h *fakeHost) SwapLimitSupported() bool { return h.swap }
+func (h *fakeHost) Cgroups() CgroupSupport { return h.cgroups }
 
 func (h *fakeHost) Capabilities() ([]string, error) { return h.caps, nil }

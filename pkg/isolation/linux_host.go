@@ -36,8 +36,8 @@ type LinuxHost interface {
 	Devices(p string) ([]specs.LinuxDevice, error)
 	// Hostname is the node's host name, for host-network pods.
 	Hostname() (string, error)
-	// SwapLimitSupported reports whether the memory cgroup accounts swap.
-	SwapLimitSupported() bool
+	// Cgroups reports which limits the node's cgroup hierarchy enforces.
+	Cgroups() CgroupSupport
 	// Capabilities lists the capabilities wincri itself holds: runc can
 	// grant a container no others, so "all capabilities" means these.
 	Capabilities() ([]string, error)
@@ -119,14 +119,9 @@ var skipDevDir = map[string]bool{"pts": true, "shm": true, "fd": true, "mqueue":
 // Hostname implements LinuxHost.
 func (NodeHost) Hostname() (string, error) { return os.Hostname() }
 
-// SwapLimitSupported implements LinuxHost: cgroup v2 always accounts swap
-// in the memory controller; cgroup v1 only with swapaccount=1.
-func (NodeHost) SwapLimitSupported() bool {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		return true
-	}
-	_, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
-	return err == nil
+// Cgroups implements LinuxHost from /sys.
+func (NodeHost) Cgroups() CgroupSupport {
+	return DetectCgroupSupport("/sys/fs/cgroup", "/sys/kernel/mm/hugepages")
 }
 
 // Capabilities implements LinuxHost from the effective set in

@@ -2,8 +2,10 @@ package isolation
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,14 +27,6 @@ const (
 	maxOOMScore  = 1000
 )
 
-// ResourceOptions are node facts the conversion needs.
-type ResourceOptions struct {
-	// SwapLimitSupported is false when the node has no swap accounting
-	// (cgroup v1 without memory.memsw.*): a swap limit is then dropped
-	// rather than failing every container kubelet sends one for.
-	SwapLimitSupported bool
-}
-
 var (
 	cpuListRE  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 	pageSizeRE = regexp.MustCompile(`^[0-9]+(B|KB|MB|GB|TB|PB)$`)
@@ -41,23 +35,39 @@ var (
 // LinuxResources converts and validates CRI container resources, for
 // CreateContainer and for UpdateContainerResources (which replaces the
 // whole set). A nil input gives nil. An invalid value is an
-// errdefs.ErrInvalidArgument naming the CRI field. oom_score_adj is not a
-// cgroup setting: see ClampOOMScoreAdj.
-func LinuxResources(r *runtimeapi.LinuxContainerResources, opts ResourceOptions) (*specs.LinuxResources, error) {
+// errdefs.ErrInvalidArgument naming the CRI field. A valid limit the node
+// cannot enforce (see CgroupSupport) is left out and named in dropped,
+// for the caller to log. oom_score_adj is not a cgroup setting: see
+// ClampOOMScoreAdj.
+func LinuxResources(r *runtimeapi.LinuxContainerResources, cg CgroupSupport) (out *specs.LinuxResources, dropped []string, err error) {
 	if r == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err := validateLinuxResources(r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := &specs.LinuxResources{}
-	cpu := &specs.LinuxCPU{Cpus: r.GetCpusetCpus(), Mems: r.GetCpusetMems()}
-	if v := r.GetCpuPeriod(); v != 0 {
-		p := uint64(v)
-		cpu.Period = &p
+	drop := func(what string) { dropped = append(dropped, what) }
+	out = &specs.LinuxResources{}
+	cpu := &specs.LinuxCPU{}
+	if r.GetCpusetCpus() != "" || r.GetCpusetMems() != "" {
+		if cg.Cpuset {
+			cpu.Cpus, cpu.Mems = r.GetCpusetCpus(), r.GetCpusetMems()
+		} else {
+			drop("cpuset (no cpuset controller)")
+		}
 	}
-	if v := r.GetCpuQuota(); v != 0 {
-		cpu.Quota = &v
+	if r.GetCpuPeriod() != 0 || r.GetCpuQuota() != 0 {
+		if cg.CPUQuota {
+			if v := r.GetCpuPeriod(); v != 0 {
+				p := uint64(v)
+				cpu.Period = &p
+			}
+			if v := r.GetCpuQuota(); v != 0 {
+				cpu.Quota = &v
+			}
+		} else {
+			drop("cpu_period/cpu_quota (no CFS bandwidth control)")
+		}
 	}
 	if v := r.GetCpuShares(); v != 0 {
 		s := uint64(v)
@@ -68,20 +78,29 @@ func LinuxResources(r *runtimeapi.LinuxContainerResources, opts ResourceOptions)
 	}
 	if v := r.GetMemoryLimitInBytes(); v != 0 {
 		out.Memory = &specs.LinuxMemory{Limit: &v}
-		if s := r.GetMemorySwapLimitInBytes(); s != 0 && opts.SwapLimitSupported {
-			out.Memory.Swap = &s
+		if s := r.GetMemorySwapLimitInBytes(); s != 0 {
+			if cg.Swap {
+				out.Memory.Swap = &s
+			} else {
+				drop("memory_swap_limit_in_bytes (no swap accounting)")
+			}
 		}
 	}
 	for _, h := range r.GetHugepageLimits() {
+		if !slices.Contains(cg.HugePageSizes, h.GetPageSize()) {
+			drop("hugepage_limits " + h.GetPageSize() + " (no hugetlb controller for that size)")
+			continue
+		}
 		out.HugepageLimits = append(out.HugepageLimits, specs.LinuxHugepageLimit{Pagesize: h.GetPageSize(), Limit: h.GetLimit()})
 	}
 	if len(r.GetUnified()) > 0 {
-		out.Unified = make(map[string]string, len(r.GetUnified()))
-		for k, v := range r.GetUnified() {
-			out.Unified[k] = v
+		if cg.V2 {
+			out.Unified = maps.Clone(r.GetUnified())
+		} else {
+			drop("unified (needs cgroup v2)")
 		}
 	}
-	return out, nil
+	return out, dropped, nil
 }
 
 func validateLinuxResources(r *runtimeapi.LinuxContainerResources) error {

@@ -1,6 +1,8 @@
 package isolation
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -22,15 +24,16 @@ func TestLinuxResources(t *testing.T) {
 		OomScoreAdj:    500,
 	}
 	tests := []struct {
-		name string
-		in   *runtimeapi.LinuxContainerResources
-		opts ResourceOptions
-		want *specs.LinuxResources
+		name        string
+		in          *runtimeapi.LinuxContainerResources
+		cg          CgroupSupport
+		want        *specs.LinuxResources
+		wantDropped []string
 	}{
 		{name: "nil", in: nil, want: nil},
 		{name: "empty", in: &runtimeapi.LinuxContainerResources{}, want: &specs.LinuxResources{}},
 		{
-			name: "everything", in: full, opts: ResourceOptions{SwapLimitSupported: true},
+			name: "everything", in: full, cg: FullCgroupSupport("2MB", "1GB"),
 			want: &specs.LinuxResources{
 				CPU:            &specs.LinuxCPU{Period: linuxPtr(uint64(100000)), Quota: linuxPtr(int64(50000)), Shares: linuxPtr(uint64(512)), Cpus: "0-1,3", Mems: "0"},
 				Memory:         &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20)), Swap: linuxPtr(int64(128 << 20))},
@@ -39,17 +42,47 @@ func TestLinuxResources(t *testing.T) {
 			},
 		},
 		{
-			name: "swap dropped without swap accounting",
-			in:   &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, MemorySwapLimitInBytes: 64 << 20},
-			want: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20))}},
+			name:        "swap dropped without swap accounting",
+			in:          &runtimeapi.LinuxContainerResources{MemoryLimitInBytes: 64 << 20, MemorySwapLimitInBytes: 64 << 20},
+			cg:          CgroupSupport{CPUQuota: true},
+			want:        &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20))}},
+			wantDropped: []string{"memory_swap_limit_in_bytes (no swap accounting)"},
 		},
-		{name: "unlimited quota", in: &runtimeapi.LinuxContainerResources{CpuQuota: -1}, want: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: linuxPtr(int64(-1))}}},
+		{
+			// kubelet v1.37 sends a limit for every page size it knows;
+			// runc failed such containers with "cannot set hugetlb limit"
+			// on a node without the controller.
+			name: "hugepage sizes the node lacks dropped",
+			in: &runtimeapi.LinuxContainerResources{HugepageLimits: []*runtimeapi.HugepageLimit{
+				{PageSize: "2MB", Limit: 0}, {PageSize: "1GB", Limit: 0},
+			}},
+			cg:          FullCgroupSupport("2MB"),
+			want:        &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 0}}},
+			wantDropped: []string{"hugepage_limits 1GB (no hugetlb controller for that size)"},
+		},
+		{
+			name: "cgroup v1 without hugetlb, cpuset or CFS bandwidth",
+			in:   full,
+			cg:   CgroupSupport{Swap: true},
+			want: &specs.LinuxResources{
+				CPU:    &specs.LinuxCPU{Shares: linuxPtr(uint64(512))},
+				Memory: &specs.LinuxMemory{Limit: linuxPtr(int64(64 << 20)), Swap: linuxPtr(int64(128 << 20))},
+			},
+			wantDropped: []string{
+				"cpuset (no cpuset controller)",
+				"cpu_period/cpu_quota (no CFS bandwidth control)",
+				"hugepage_limits 2MB (no hugetlb controller for that size)",
+				"unified (needs cgroup v2)",
+			},
+		},
+		{name: "unlimited quota", in: &runtimeapi.LinuxContainerResources{CpuQuota: -1}, cg: FullCgroupSupport(), want: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: linuxPtr(int64(-1))}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := LinuxResources(tt.in, tt.opts)
+			got, dropped, err := LinuxResources(tt.in, tt.cg)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.wantDropped, dropped)
 		})
 	}
 }
@@ -82,7 +115,7 @@ func TestLinuxResourcesInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
-			_, err := LinuxResources(tt.in, ResourceOptions{SwapLimitSupported: true})
+			_, _, err := LinuxResources(tt.in, FullCgroupSupport("2MB"))
 			require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), "resources."+tt.field)
 		})
@@ -127,6 +160,65 @@ func TestCgroupsPath(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestDetectCgroupSupport(t *testing.T) {
+	touch := func(t *testing.T, root string, files map[string]string) {
+		for name, data := range files {
+			p := filepath.Join(root, name)
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
+		}
+	}
+	tests := []struct {
+		name      string
+		cgroups   map[string]string
+		hugepages []string
+		want      CgroupSupport
+	}{
+		{
+			// This machine's shape: v1 controllers, cgroup2 at unified/
+			// holding hugetlb, which runc's v1 mode cannot use.
+			name: "hybrid without a v1 hugetlb controller",
+			cgroups: map[string]string{
+				"cpu/cpu.cfs_quota_us": "", "cpuset/cpuset.cpus": "", "memory/memory.limit_in_bytes": "",
+				"unified/cgroup.controllers": "hugetlb",
+			},
+			hugepages: []string{"hugepages-2048kB"},
+			want:      CgroupSupport{CPUQuota: true, Cpuset: true},
+		},
+		{
+			name: "v1 with hugetlb and swap accounting",
+			cgroups: map[string]string{
+				"cpu/cpu.cfs_quota_us": "", "memory/memory.memsw.limit_in_bytes": "",
+				"hugetlb/hugetlb.2MB.limit_in_bytes": "", "hugetlb/hugetlb.1GB.limit_in_bytes": "",
+				"hugetlb/hugetlb.2MB.rsvd.limit_in_bytes": "", "hugetlb/hugetlb.2MB.usage_in_bytes": "",
+			},
+			want: CgroupSupport{Swap: true, CPUQuota: true, HugePageSizes: []string{"1GB", "2MB"}},
+		},
+		{
+			name:      "v2 with every controller",
+			cgroups:   map[string]string{"cgroup.controllers": "cpuset cpu io memory hugetlb pids\n"},
+			hugepages: []string{"hugepages-2048kB", "hugepages-1048576kB", "hugepages-64kB"},
+			want:      CgroupSupport{V2: true, Swap: true, CPUQuota: true, Cpuset: true, HugePageSizes: []string{"1GB", "2MB", "64KB"}},
+		},
+		{
+			name:      "v2 without hugetlb",
+			cgroups:   map[string]string{"cgroup.controllers": "cpu memory pids"},
+			hugepages: []string{"hugepages-2048kB"},
+			want:      CgroupSupport{V2: true, Swap: true, CPUQuota: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, huge := t.TempDir(), t.TempDir()
+			touch(t, root, tt.cgroups)
+			for _, d := range tt.hugepages {
+				require.NoError(t, os.Mkdir(filepath.Join(huge, d), 0o755))
+			}
+			assert.Equal(t, tt.want, DetectCgroupSupport(root, huge))
 		})
 	}
 }

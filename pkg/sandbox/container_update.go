@@ -31,7 +31,7 @@ func (m *Manager) UpdateContainerResources(ctx context.Context, id string, r *ru
 	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
 		return fmt.Errorf("container %s: decoding its spec: %w", rec.ID, err)
 	}
-	res, err := m.plat.UpdateResources(&spec, r)
+	res, err := m.plat.UpdateResources(ctx, &spec, r)
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func (f *fakePlatform) CleanupContainer(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakePlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+func (f *fakePlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
 	f.mu.Lock()
 	f.updatedMemory = r.GetLinux().GetMemoryLimitInBytes()
 	f.mu.Unlock()

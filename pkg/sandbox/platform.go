@@ -28,7 +28,7 @@ type Platform interface {
 	CleanupContainer(ctx context.Context, containerID string) error
 	// UpdateResources applies CRI resources to a container's spec and
 	// returns them marshalled for the shim's Update of a running task.
-	UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error)
+	UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error)
 }
 
 // PodInput is what a sandbox spec is built from.

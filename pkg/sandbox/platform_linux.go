@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/shim"
@@ -298,13 +299,16 @@ func (l *linuxPlatform) CleanupContainer(ctx context.Context, id string) error {
 	return os.RemoveAll(l.dirs.containerLayer(id))
 }
 
-func (l *linuxPlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+func (l *linuxPlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
 	if r.GetLinux() == nil {
 		return nil, fmt.Errorf("linux resources must be set: %w", errdefs.ErrInvalidArgument)
 	}
-	res, err := isolation.LinuxResources(r.GetLinux(), isolation.ResourceOptions{SwapLimitSupported: isolation.NodeHost{}.SwapLimitSupported()})
+	res, dropped, err := isolation.LinuxResources(r.GetLinux(), isolation.NodeHost{}.Cgroups())
 	if err != nil {
 		return nil, err
+	}
+	if len(dropped) > 0 {
+		klog.FromContext(ctx).V(2).Info("Dropping resource limits the node cannot enforce", "dropped", dropped)
 	}
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}

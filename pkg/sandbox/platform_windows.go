@@ -70,7 +70,7 @@ func (w *windowsPlatform) CleanupContainer(ctx context.Context, id string) error
 	return os.RemoveAll(w.dirs.containerLayer(id))
 }
 
-func (w *windowsPlatform) UpdateResources(spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
+func (w *windowsPlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
 	if r.GetWindows() == nil {
 		return nil, fmt.Errorf("windows resources must be set: %w", errdefs.ErrInvalidArgument)
 	}
