@@ -96,6 +96,16 @@ func TestSummarize(t *testing.T) {
 			lastLine:       "critest: 0 passed, 1 failed, 0 skipped",
 		},
 		{
+			name: "a skip of a spec wincri must pass fails the run",
+			json: report(
+				spec("It", "image_volume.go", "should reject Image Volume with Readonly set to false", "skipped"),
+				spec("It", "pod.go", "a", "passed"),
+			),
+			required:       counts{passed: 1, failed: 1},
+			failedRequired: []string{"[sig-node] Suite should reject Image Volume with Readonly set to false (x.go:20): skipped, but wincri must pass it"},
+			lastLine:       "critest: 1 passed, 1 failed, 0 skipped",
+		},
+		{
 			name:     "nothing ran",
 			json:     report(spec("It", "pod.go", "a", "skipped")),
 			required: counts{skipped: 1},
