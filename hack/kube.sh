@@ -61,9 +61,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp/" "${COMPONENTS[@]}"
-# The etcd main package is the server module's root, so its binary is named
-# after the module's last element.
-mv "$tmp/v3" "$tmp/etcd"
+# The etcd main package is the server module's root, so go names its
+# binary after the module's last element before the major version.
+mv "$tmp/server" "$tmp/etcd"
 
 rm -rf "$out"
 mv "$tmp" "$out"

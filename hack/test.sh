@@ -1,51 +1,153 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (hack/setup.sh), runs
-# the static checks, the unit, integration and end-to-end tests, a short
-# fuzz run, and last the CRI validation suite (hack/critest.sh), whose
-# closing line is the run's. Integration tests need root, runc, the runc
-# shim and the CNI plugins; here they must run, so a missing
-# prerequisite fails instead of skipping.
+# The test command. Installs what the tests need, then runs each stage in
+# turn and prints its time against its budget:
+#
+#   setup    hack/setup.sh: apt packages, the runc shim, crictl, critest
+#   kube     hack/kube.sh: the pinned Kubernetes components and etcd,
+#            cached by version outside the clone
+#   verify   hack/verify.sh: gofmt, vet (linux, windows), cross-builds, tidy
+#   unit     every unit, integration and e2e test except the cluster suite
+#            (-race on the core packages)
+#   fuzz     a short fuzz run of request validation and spec building
+#   cluster  test/e2e/cluster: a standalone kubelet and a one-node
+#            Kubernetes cluster on wincri
+#   critest  hack/critest.sh, the CRI validation suite; its closing line
+#            ends the run
+#
+# Usage: hack/test.sh [STAGE...]   (default: every stage, in that order)
+# A stage over its budget is stopped and fails the run. Integration tests
+# need root, runc, the runc shim and the CNI plugins; here they must run,
+# so a missing prerequisite fails instead of skipping (CI=true).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-hack/setup.sh
-export PATH="$(go env GOPATH)/bin:/usr/local/go/bin:$PATH"
+ALL_STAGES=(setup kube verify unit fuzz cluster critest)
+# Budgets in seconds, each for a cold run on 2 cores; CI's 90 minutes hold
+# them all.
+declare -A BUDGET=([setup]=600 [kube]=2700 [verify]=600 [unit]=1500 [fuzz]=300 [cluster]=900 [critest]=900)
+
+export PATH="$(go env GOPATH 2>/dev/null || echo /root/go)/bin:/usr/local/go/bin:$PATH"
 export CI="${CI:-true}"
 
-hack/verify.sh
+# The core packages: state machines, CRI translation, shim client, store.
+RACE_PKGS=(./pkg/sandbox/... ./pkg/cri/... ./pkg/shim/... ./pkg/store/... ./pkg/network/...)
 
-echo '== go test'
-log=$(mktemp -t wincri-go-test.XXXXXX)
-set +e
-go test -v -count=1 -timeout 40m ./... >"$log" 2>&1
-status=$?
-set -e
-# Package results and everything about failures; the full log stays in $log.
-grep -E '^(ok|FAIL|panic:|--- FAIL|\s+--- FAIL|\s+\S+_test\.go:[0-9]+:)|\[no test files\]|build failed|cannot|undefined' "$log" || true
-passed=$(grep -cE -- '^\s*--- PASS' "$log" || true)
-failed=$(grep -cE -- '^\s*--- FAIL' "$log" || true)
-skipped=$(grep -cE -- '^\s*--- SKIP' "$log" || true)
-echo "full go test log: $log"
-echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
-[ "$status" -eq 0 ] || exit "$status"
+stage_setup() { hack/setup.sh; }
 
-# A short fuzz run of request validation and spec building; the seed
-# corpora already ran above as ordinary tests.
-echo '== fuzz'
-fuzz() {
-	local pkg=$1
-	shift
-	for target in "$@"; do
-		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${WINCRI_FUZZTIME:-15s}" "$pkg" >"$log.fuzz" 2>&1 || {
-			cat "$log.fuzz"
-			echo "fuzz: $target failed"
-			exit 1
-		}
-		echo "fuzz: $target ok"
-	done
+stage_kube() {
+	local dir
+	dir=$(hack/kube.sh | tail -n 1)
+	echo "$dir" >"$LOGDIR/kube.dir"
 }
-fuzz ./pkg/cri FuzzValidatePodSandboxConfig FuzzValidateContainerConfig FuzzRunPodSandboxRequest FuzzCreateContainerRequest
-fuzz ./pkg/isolation FuzzLinuxContainerSpec FuzzLinuxSandboxSpec FuzzBuildWindowsContainer FuzzBuildWindowsSandbox
 
-echo '== critest'
-WINCRI_SKIP_SETUP=1 hack/critest.sh
+stage_verify() { hack/verify.sh; }
+
+# gotest LOG ARGS... runs go test, printing package results and failures
+# as they come; the whole output stays in LOG.
+gotest() {
+	local log=$1
+	shift
+	set +e
+	go test "$@" 2>&1 | tee "$log" | grep --line-buffered -E '^(ok |FAIL|panic:|--- FAIL|    --- FAIL)|build failed|\[setup failed\]'
+	local status=${PIPESTATUS[0]}
+	set -e
+	local passed failed skipped
+	passed=$(grep -cE -- '^\s*--- PASS' "$log" || true)
+	failed=$(grep -cE -- '^\s*--- FAIL' "$log" || true)
+	skipped=$(grep -cE -- '^\s*--- SKIP' "$log" || true)
+	if [[ $status -ne 0 ]]; then
+		echo "-- failing tests' output (full log: $log):"
+		awk '/^=== RUN/ { buf = ""; keep = 0 } { buf = buf $0 "\n" } /^\s*--- FAIL/ { keep = 1 } keep && /^(=== RUN|--- FAIL)/ { printf "%s", buf; buf = "" }' "$log" | tail -n 300
+	fi
+	echo "$passed $failed $skipped" >>"$LOGDIR/counts"
+	echo "full log: $log"
+	echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+	return "$status"
+}
+
+stage_unit() {
+	local pkgs
+	mapfile -t pkgs < <(go list ./... | grep -v '/test/e2e/cluster$')
+	gotest "$LOGDIR/unit.log" -v -count=1 -timeout 25m "${pkgs[@]}"
+	gotest "$LOGDIR/race.log" -race -count=1 -timeout 15m "${RACE_PKGS[@]}"
+}
+
+stage_fuzz() {
+	fuzz() {
+		local pkg=$1 target
+		shift
+		for target in "$@"; do
+			go test -run='^$' -fuzz="^${target}\$" -fuzztime="${WINCRI_FUZZTIME:-15s}" "$pkg" >"$LOGDIR/fuzz.log" 2>&1 || {
+				cat "$LOGDIR/fuzz.log"
+				echo "fuzz: $target failed"
+				return 1
+			}
+			echo "fuzz: $target ok"
+		done
+	}
+	fuzz ./pkg/cri FuzzValidatePodSandboxConfig FuzzValidateContainerConfig FuzzRunPodSandboxRequest FuzzCreateContainerRequest
+	fuzz ./pkg/isolation FuzzLinuxContainerSpec FuzzLinuxSandboxSpec FuzzBuildWindowsContainer FuzzBuildWindowsSandbox
+}
+
+stage_cluster() {
+	local dir
+	dir=$(cat "$LOGDIR/kube.dir" 2>/dev/null || hack/kube.sh | tail -n 1)
+	WINCRI_KUBE_BIN="$dir" gotest "$LOGDIR/cluster.log" -v -count=1 -timeout 14m ./test/e2e/cluster/
+}
+
+stage_critest() {
+	set +e
+	WINCRI_SKIP_SETUP=1 hack/critest.sh 2>&1 | tee "$LOGDIR/critest.log"
+	local status=${PIPESTATUS[0]}
+	set -e
+	sed -n 's/^critest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$LOGDIR/critest.log" | tail -n 1 >>"$LOGDIR/counts"
+	return "$status"
+}
+
+# A stage runs in a process of its own, which timeout stops with its whole
+# process group once it outlives its budget.
+if [[ ${1:-} == __stage ]]; then
+	LOGDIR=$3
+	"stage_$2"
+	exit
+fi
+
+stages=("$@")
+((${#stages[@]})) || stages=("${ALL_STAGES[@]}")
+for s in "${stages[@]}"; do
+	[[ -n "${BUDGET[$s]:-}" ]] || {
+		echo "test.sh: unknown stage $s (stages: ${ALL_STAGES[*]})" >&2
+		exit 2
+	}
+done
+LOGDIR=$(mktemp -d -t wincri-test.XXXXXX)
+RUN_START=$SECONDS
+declare -A TOOK=()
+
+summary() {
+	echo "== stage times (seconds, against budget)"
+	local s
+	for s in "${stages[@]}"; do
+		[[ -n "${TOOK[$s]:-}" ]] && printf '  %-8s %5s / %s\n' "$s" "${TOOK[$s]}" "${BUDGET[$s]}"
+	done
+	echo "  total    $((SECONDS - RUN_START))"
+	awk '{ p += $1; f += $2; s += $3 } END { printf "all: %d passed, %d failed, %d skipped\n", p, f, s }' "$LOGDIR/counts" 2>/dev/null || true
+}
+
+for s in "${stages[@]}"; do
+	echo "== $s (budget ${BUDGET[$s]}s)"
+	start=$SECONDS
+	set +e
+	timeout --kill-after=30 "${BUDGET[$s]}" "$0" __stage "$s" "$LOGDIR"
+	status=$?
+	set -e
+	TOOK[$s]=$((SECONDS - start))
+	echo "== $s: ${TOOK[$s]}s of ${BUDGET[$s]}s"
+	if [[ $status -ne 0 ]]; then
+		[[ $status -eq 124 ]] && echo "== $s: over its budget of ${BUDGET[$s]}s"
+		echo "== $s failed"
+		summary
+		exit "$status"
+	fi
+done
+summary
