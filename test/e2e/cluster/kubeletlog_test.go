@@ -1,0 +1,145 @@
+//go:build linux
+
+package cluster
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// acceptedKubeletComplaint is a warning or error kubelet logs about the
+// host or the test set-up, not about the runtime, with the reason it is
+// accepted. Anything else kubelet logs at warning or error level is a
+// runtime defect.
+type acceptedKubeletComplaint struct {
+	re     *regexp.Regexp
+	reason string
+}
+
+var acceptedKubeletComplaints = []acceptedKubeletComplaint{
+	{regexp.MustCompile(`kubeclient not set, assuming standalone kubelet|Skipping CSINode initialization, kubelet running in standalone mode`),
+		"the standalone kubelet test runs without an API server on purpose"},
+	{regexp.MustCompile(`"Failed to set rlimit on max file handles" err="operation not permitted"`),
+		"host: the machine's sandbox does not let root raise the file limit"},
+	{regexp.MustCompile(`"Failed to ensure process in container with oom score" err="failed to find pid namespace of init process"`),
+		"host: kubelet's own process is not in the init process's pid namespace here"},
+	{regexp.MustCompile(`"Failed to read data from checkpoint" err="checkpoint is not found"`),
+		"kubelet's first start on a fresh root directory"},
+	{regexp.MustCompile(`failed to check if we have separate container filesystem. Ignoring." err="no imagefs label for configured runtime"`),
+		"kubelet asks cAdvisor, which knows image filesystem labels only for cri-o (pkg/kubelet/cadvisor/helpers_linux.go); containerd nodes log it too"},
+	{regexp.MustCompile(`"Skipping pod synchronization" err="PLEG is not healthy: pleg has yet to be successful"`),
+		"kubelet's start-up, before its first relist; logged on every runtime"},
+	{regexp.MustCompile(`"PodSandbox from runtime service failed" err="rpc error: code = InvalidArgument desc = pod_sandbox_id must not be empty`),
+		"kubelet probes PodSandboxStats(\"\") at start (cmd/kubelet/app/server.go) and logs any answer but success; containerd's NotFound is logged the same"},
+	{regexp.MustCompile(`nodes? \\?"wincri-node\\?" not found|Unable to register mirror pod because node is not registered yet`),
+		"kubelet's start-up in a cluster, before the node is registered"},
+	// Complaints the cluster tests cause on purpose.
+	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = DeadlineExceeded desc = command \[\\"sleep\\" \\"4242\\"\] timed out`),
+		"TestExecProbeTimeoutLeavesNoProcess: a probe that times out"},
+	{regexp.MustCompile(`no-such-handler|runtimeclass.node.k8s.io \\"testruntimeclasses-missing\\" not found|testruntimeclasses-missing`),
+		"TestRuntimeClasses: a pod naming a handler wincri does not have"},
+	{regexp.MustCompile(`CrashLoopBackOff: \\"back-off \d+s restarting failed container=app pod=(unhealthy|always-fails)_`),
+		"TestFailingLivenessProbeRestarts and TestRestartPolicies: containers that fail on purpose"},
+	{regexp.MustCompile(`websocket: close 1006 \(abnormal closure\)|"Error on socket receive" err="read tcp [0-9.:]+->[0-9.:]+: use of closed network connection"`),
+		"TestKubectlStreaming kills kubectl attach and port-forward when done"},
+	{regexp.MustCompile(`unable to create new content in namespace test[a-z]+ because it is being terminated|kube-api-access-[a-z0-9]+ podName`),
+		"a test's namespace is deleted while kubelet still prepares a pod's token volume"},
+}
+
+// containerStatusNotFound matches kubelet's error for a ContainerStatus
+// answered NotFound, capturing the container id.
+var containerStatusNotFound = regexp.MustCompile(`"ContainerStatus from runtime service failed" err="rpc error: code = NotFound desc = container \\"([0-9a-f]{64})\\": not found"`)
+
+// removedBefore reports whether kubelet asked the runtime to remove the
+// container before this line: kubelet removes a dead container twice (its
+// pod sync, then pod_container_deletor), and the second attempt's
+// ContainerStatus finds it gone, on containerd too.
+func removedBefore(log, id string, at int) bool {
+	return strings.Contains(log[:at], `"RemoveContainer" containerID="`+id+`"`)
+}
+
+// klogSeverity matches the header of a klog line: severity, date, time.
+var klogSeverity = regexp.MustCompile(`^([EW])\d{4} \d\d:\d\d:\d\d\.\d+`)
+
+// runtimeComplaints returns the warning and error lines of a kubelet log
+// that no accepted complaint explains.
+func runtimeComplaints(log string, accepted []acceptedKubeletComplaint) []string {
+	return runtimeComplaintsSince(log, 0, accepted)
+}
+
+// runtimeComplaintsSince is runtimeComplaints for the lines from byte
+// offset from on.
+func runtimeComplaintsSince(log string, from int, accepted []acceptedKubeletComplaint) []string {
+	var out []string
+	offset := 0
+	for _, line := range strings.Split(log, "\n") {
+		at := offset
+		offset += len(line) + 1
+		if at < from || !klogSeverity.MatchString(line) {
+			continue
+		}
+		if m := containerStatusNotFound.FindStringSubmatch(line); m != nil && removedBefore(log, m[1], at) {
+			continue
+		}
+		explained := false
+		for _, a := range accepted {
+			if a.re.MatchString(line) {
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// assertNoRuntimeComplaints fails the test for every warning or error in
+// kubelet's log that acceptedKubeletComplaints does not explain.
+func assertNoRuntimeComplaints(t *testing.T, kubelet *component) {
+	t.Helper()
+	assertNoRuntimeComplaintsSince(t, kubelet, 0)
+}
+
+// assertNoRuntimeComplaintsSince checks the lines kubelet logged from byte
+// offset from on (see logSize).
+func assertNoRuntimeComplaintsSince(t *testing.T, kubelet *component, from int) {
+	t.Helper()
+	data, err := os.ReadFile(kubelet.log)
+	if err != nil {
+		t.Errorf("reading kubelet's log: %v", err)
+		return
+	}
+	for _, line := range runtimeComplaintsSince(string(data), from, acceptedKubeletComplaints) {
+		t.Errorf("kubelet complained: %s", line)
+	}
+}
+
+// logSize is the current size of a component's log.
+func logSize(c *component) int {
+	fi, err := os.Stat(c.log)
+	if err != nil {
+		return 0
+	}
+	return int(fi.Size())
+}
+
+func TestRuntimeComplaints(t *testing.T) {
+	accepted := []acceptedKubeletComplaint{{regexp.MustCompile(`cgroup v1`), "host"}}
+	log := strings.Join([]string{
+		`I1205 21:00:00.000001    1 server.go:1] "Starting"`,
+		`W1205 21:00:00.000002    1 server.go:2] "cgroup v1 support is in maintenance mode"`,
+		`E1205 21:00:00.000003    1 kuberuntime_manager.go:3] "Failed to get the runtime version"`,
+		`  a continuation line`,
+		`I1205 21:00:00.000004    1 scope.go:118] "RemoveContainer" containerID="` + strings.Repeat("a", 64) + `"`,
+		`E1205 21:00:00.000005    1 remote_runtime.go:657] "ContainerStatus from runtime service failed" err="rpc error: code = NotFound desc = container \"` + strings.Repeat("a", 64) + `\": not found"`,
+		`E1205 21:00:00.000006    1 remote_runtime.go:657] "ContainerStatus from runtime service failed" err="rpc error: code = NotFound desc = container \"` + strings.Repeat("b", 64) + `\": not found"`,
+	}, "\n")
+	got := runtimeComplaints(log, accepted)
+	if len(got) != 2 || !strings.Contains(got[0], "runtime version") || !strings.Contains(got[1], strings.Repeat("b", 64)) {
+		t.Fatalf("complaints = %q, want the runtime version error and the status of a container never removed", got)
+	}
+}
