@@ -109,6 +109,7 @@ func testContainer(id, podID string, state sandbox.ContainerState) sandbox.Conta
 	return sandbox.Container{
 		ContainerRecord: sandbox.ContainerRecord{ID: id, PodID: podID, State: state, ImageName: "busybox"},
 		Config:          &runtime.ContainerConfig{Metadata: &runtime.ContainerMetadata{Name: id}},
+		PodConfig:       testPod(podID).Config,
 	}
 }
 
@@ -231,11 +232,12 @@ func TestStatsRPCs(t *testing.T) {
 		if assert.True(t, ok, "%s is described", m.Name) {
 			assert.Len(t, m.LabelValues, keys, m.Name)
 		}
-		if m.Name == stats.MetricMemoryWorkingSet && m.LabelValues[0] == "c1" {
+		// Labelled pod, namespace, container, id, image.
+		if m.Name == stats.MetricMemoryWorkingSet && m.LabelValues[3] == "c1" {
 			sawWorkingSet = true
 			assert.Equal(t, uint64(100), m.Value.GetValue())
 			assert.Equal(t, runtime.MetricType_GAUGE, m.MetricType)
-			assert.Equal(t, []string{"c1", "c1", "busybox"}, m.LabelValues)
+			assert.Equal(t, []string{"p1", "ns", "c1", "c1", "busybox"}, m.LabelValues)
 		}
 	}
 	assert.True(t, sawWorkingSet)

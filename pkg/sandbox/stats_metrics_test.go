@@ -191,6 +191,6 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	assert.Equal(t, uint64(1), byName[stats.MetricSockets].Value)
 	assert.Equal(t, uint64(2), byName[stats.MetricFileDescriptors].Value)
 	assert.Equal(t, uint64(e.container(id).StartedAt.Unix()), byName[stats.MetricStartTime].Value)
-	assert.Equal(t, []string{id, "c", e.container(id).ImageName}, byName[stats.MetricThreads].Labels)
+	assert.Equal(t, []string{"metrics", "default", "c", id, e.container(id).ImageName}, byName[stats.MetricThreads].Labels)
 	assert.GreaterOrEqual(t, byName[stats.MetricFSUsage].Value, uint64(2), "measured on the first request")
 }

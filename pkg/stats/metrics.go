@@ -1,6 +1,9 @@
 package stats
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // MetricType says how a metric's value behaves.
 type MetricType int
@@ -11,13 +14,15 @@ const (
 )
 
 // Label keys of the metrics, in the order Point.Labels holds them.
-// kubelet adds the pod and namespace labels itself. The extra keys are
-// cAdvisor's.
+// kubelet serves them on /metrics/cadvisor as they are, adding none, so
+// they carry the pod, namespace and container that dashboards select by,
+// as containerd's do (internal/cri/server/list_metric_descriptors.go,
+// baseLabelKeys). The extra keys are cAdvisor's.
 var (
-	baseLabels      = []string{"id", "name", "image"}
-	interfaceLabels = []string{"id", "name", "image", "interface"}
-	deviceLabels    = []string{"id", "name", "image", "device"}
-	blkioLabels     = []string{"id", "name", "image", "device", "major", "minor", "operation"}
+	baseLabels      = []string{"pod", "namespace", "container", "id", "image"}
+	interfaceLabels = append(slices.Clip(baseLabels), "interface")
+	deviceLabels    = append(slices.Clip(baseLabels), "device")
+	blkioLabels     = append(slices.Clip(baseLabels), "device", "major", "minor", "operation")
 )
 
 // Descriptor describes one metric, under the name cAdvisor gives it.
@@ -143,7 +148,13 @@ type Point struct {
 	At     time.Time
 }
 
-// Identity labels a container's points: id, name and image.
+// Identity labels a container's points. A pod's own points have an
+// empty Container and Image, as containerd labels them.
 type Identity struct {
-	ID, Name, Image string
+	Pod, Namespace, Container, ID, Image string
+}
+
+// labels are the values of baseLabels, then extra.
+func (id Identity) labels(extra ...string) []string {
+	return append([]string{id.Pod, id.Namespace, id.Container, id.ID, id.Image}, extra...)
 }

@@ -24,7 +24,7 @@ type Figures struct {
 // kubelet passes them on as they are. A group the source did not
 // report has no points.
 func ContainerPoints(id Identity, f Figures) []Point {
-	b := pointBuilder{labels: []string{id.ID, id.Name, id.Image}, at: f.At}
+	b := pointBuilder{labels: id.labels(), at: f.At}
 	if b.at.IsZero() {
 		b.at = time.Now()
 	}
@@ -161,7 +161,7 @@ func (b *pointBuilder) spec(s *Spec) {
 func NetworkPoints(id Identity, at time.Time, ifaces []Interface) []Point {
 	var out []Point
 	for _, i := range ifaces {
-		labels := []string{id.ID, id.Name, id.Image, i.Name}
+		labels := id.labels(i.Name)
 		for _, v := range []struct {
 			name  string
 			value uint64

@@ -46,7 +46,7 @@ func TestPointsMatchTheirDescriptors(t *testing.T) {
 		assert.NotEmpty(t, d.LabelKeys, d.Name)
 		described[d.Name] = d
 	}
-	id := Identity{ID: "c1", Name: "app", Image: "img"}
+	id := Identity{Pod: "web", Namespace: "default", Container: "app", ID: "c1", Image: "img"}
 	windows := Figures{Sample: Sample{At: at, CPU: &CPU{}, Memory: &Memory{}, Process: &Process{}, IO: []DeviceIO{{}}}, Capacity: &Capacity{Bytes: 1}, Spec: &Spec{CPUShares: 2}}
 	points := append(ContainerPoints(id, fullFigures(at)), ContainerPoints(Identity{ID: "pod"}, windows)...)
 	points = append(points, NetworkPoints(id, at, []Interface{{Name: "eth0", RxBytes: 5}})...)
@@ -66,7 +66,7 @@ func TestPointsMatchTheirDescriptors(t *testing.T) {
 
 func TestContainerPointValues(t *testing.T) {
 	at := time.Unix(5000, 0)
-	id := Identity{ID: "c1", Name: "app", Image: "img"}
+	id := Identity{Pod: "web", Namespace: "default", Container: "app", ID: "c1", Image: "img"}
 	got := byName(ContainerPoints(id, fullFigures(at)))
 	want := map[string]uint64{
 		MetricCPUUsageSeconds:        3,
@@ -105,10 +105,10 @@ func TestContainerPointValues(t *testing.T) {
 	}
 	blkio := got[MetricBlkioDeviceUsage]
 	require.Len(t, blkio, 2)
-	assert.Equal(t, []string{"c1", "app", "img", "/dev/sdb", "8", "16", "Read"}, blkio[0].Labels)
+	assert.Equal(t, []string{"web", "default", "app", "c1", "img", "/dev/sdb", "8", "16", "Read"}, blkio[0].Labels)
 	assert.Equal(t, uint64(4096), blkio[0].Value)
-	assert.Equal(t, []string{"c1", "app", "img", "/dev/sdb", "8", "16", "Write"}, blkio[1].Labels)
-	assert.Equal(t, []string{"c1", "app", "img", "/dev/sdb"}, got[MetricFSReads][0].Labels)
+	assert.Equal(t, []string{"web", "default", "app", "c1", "img", "/dev/sdb", "8", "16", "Write"}, blkio[1].Labels)
+	assert.Equal(t, []string{"web", "default", "app", "c1", "img", "/dev/sdb"}, got[MetricFSReads][0].Labels)
 }
 
 // What a source does not report has no points, rather than zeros that

@@ -89,6 +89,21 @@ func startCluster(ctx context.Context) (n *node, err error) {
 	}); err != nil {
 		return n, err
 	}
+	// kubelet hands the pod CIDR the controller manager allocated to
+	// wincri (UpdateRuntimeConfig), before any test pod starts.
+	if err := waitFor(time.Minute, "wincri to get the node's pod CIDR", func() error {
+		cidr, err := n.kubectl(ctx, "", "get", "node", nodeName, "-o", "jsonpath={.spec.podCIDR}")
+		if err != nil || cidr == "" {
+			return fmt.Errorf("node has no pod CIDR yet (%v)", err)
+		}
+		n.podCIDR = cidr
+		if !strings.Contains(n.wincri.tail(1000), "Pod CIDR updated") {
+			return fmt.Errorf("kubelet has not sent the pod CIDR %s", cidr)
+		}
+		return nil
+	}); err != nil {
+		return n, err
+	}
 	if err := waitFor(time.Minute, "the default service account", func() error {
 		_, err := n.kubectl(ctx, "", "get", "serviceaccount", "default")
 		return err
@@ -163,7 +178,7 @@ func (n *node) startControlPlane(ctx context.Context) error {
 		"--kubeconfig", n.admin, "--authentication-kubeconfig", n.admin, "--authorization-kubeconfig", n.admin,
 		"--leader-elect=false", "--bind-address", "127.0.0.1",
 		"--service-account-private-key-file", p.keyFile("sa"), "--root-ca-file", p.caFile(),
-		"--cluster-cidr", podSubnet, "--v", "1")
+		"--allocate-node-cidrs", "--cluster-cidr", clusterCIDR, "--node-cidr-mask-size", "24", "--v", "1")
 	scheduler := newComponent(n.ns, n.dir, "kube-scheduler", kube("kube-scheduler"),
 		"--kubeconfig", n.admin, "--authentication-kubeconfig", n.admin, "--authorization-kubeconfig", n.admin,
 		"--leader-elect=false", "--bind-address", "127.0.0.1", "--v", "1")

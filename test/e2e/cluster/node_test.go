@@ -20,9 +20,9 @@ import (
 )
 
 const (
-	nodeName  = "wincri-node"
-	podSubnet = "10.232.0.0/24"
-	dnsIP     = "10.96.0.10"
+	nodeName    = "wincri-node"
+	clusterCIDR = "10.232.0.0/16"
+	dnsIP       = "10.96.0.10"
 	// registryAddr is the test image registry inside the node's network
 	// namespace; nothing outside the namespace can reach it.
 	registryAddr = "127.0.0.1:5000"
@@ -45,6 +45,8 @@ type node struct {
 	controlPlane              []*component // etcd, API server, controller manager, scheduler
 	pki                       *pki
 	admin                     string // the admin kubeconfig
+	// podCIDR is the pod range the controller manager gave the node.
+	podCIDR string
 	// featureGates are kubelet's feature gates beyond its defaults.
 	featureGates map[string]bool
 }
@@ -106,11 +108,12 @@ func (n *node) startRuntime(ctx context.Context) error {
 	for _, h := range strings.Fields(string(hosts)) {
 		fmt.Fprintf(&cfg, "%q = [\"http://%s\"]\n", h, registryAddr)
 	}
+	// An empty conf_dir: pods get wincri's built-in network, a bridge
+	// that is their gateway (kubelet's probes reach pod IPs from the node)
+	// on the pod CIDR kubelet sends. Everything it sets up, iptables rules
+	// included, lives in the node's namespace and goes with it.
 	fmt.Fprintf(&cfg, "[cni]\nconf_dir = %q\n", n.path("cni"))
 	if err := os.WriteFile(n.path("wincri.toml"), []byte(cfg.String()), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(n.path("cni/10-pods.conflist"), []byte(n.conflist()), 0o644); err != nil {
 		return err
 	}
 	n.wincri = newComponent(n.ns, n.dir, "wincri", filepath.Join(suiteBins.dir, "wincri"),
@@ -131,24 +134,6 @@ func (n *node) startWincri(ctx context.Context) error {
 		_, err := n.crictl(ctx, "version")
 		return err
 	})
-}
-
-// conflist is the pod network: a bridge that is the pods' gateway, so
-// that kubelet's probes and the API server reach pod IPs from the node,
-// and portmap for host ports. Everything it sets up lives in the node's
-// namespace and goes with it.
-func (n *node) conflist() string {
-	return fmt.Sprintf(`{
-  "cniVersion": "1.0.0",
-  "name": "pods",
-  "plugins": [
-    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "dataDir": %q}},
-    {"type": "portmap", "capabilities": {"portMappings": true}},
-    {"type": "loopback"}
-  ]
-}
-`, podSubnet, n.path("ipam"))
 }
 
 // crictl runs crictl against the node's wincri and returns its standard

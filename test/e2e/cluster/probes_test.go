@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -45,6 +46,11 @@ spec:
 	time.Sleep(6 * time.Second)
 	p := ns.waitReady(name)
 	assert.Equal(t, 0, p.container("nginx").RestartCount, "a passing liveness probe restarted the container")
+	// The pod's address comes from the node's pod CIDR, which kubelet
+	// handed wincri through UpdateRuntimeConfig.
+	_, cidr, err := net.ParseCIDR(ns.n.podCIDR)
+	require.NoError(t, err)
+	assert.True(t, cidr.Contains(net.ParseIP(p.Status.PodIP)), "pod IP %s is outside the node's pod CIDR %s", p.Status.PodIP, cidr)
 }
 
 // TestFailingLivenessProbeRestarts: kubelet restarts a container whose

@@ -100,6 +100,21 @@ func TestKubeletRestart(t *testing.T) {
 	require.NoError(t, waitFor(90*time.Second, "CPU and memory in the Summary API from CRI stats", func() error {
 		return checkSummary(n, ns.name, "steady")
 	}))
+	// With CRI stats, kubelet's /metrics/cadvisor comes from
+	// ListMetricDescriptors and ListPodSandboxMetrics.
+	require.NoError(t, waitFor(90*time.Second, "the pod's metrics in /metrics/cadvisor", func() error {
+		out, err := n.kubectl(ctx, "", "get", "--raw", "/api/v1/nodes/"+nodeName+"/proxy/metrics/cadvisor")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "container_cpu_usage_seconds_total{") && strings.Contains(line, `container="app"`) &&
+				strings.Contains(line, `namespace="`+ns.name+`"`) && strings.Contains(line, `pod="steady"`) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no container_cpu_usage_seconds_total for the pod's container among %d lines", strings.Count(out, "\n"))
+	}))
 	// A pod started under evented PLEG becomes Ready and goes away.
 	ns.apply(tickerPod, "evented", busyboxImage)
 	ns.waitReady("evented")

@@ -38,7 +38,7 @@ func (n *node) leftovers() leftovers {
 	}
 	netns, _ := filepath.Glob(filepath.Join(n.path("state"), "netns", "*"))
 	l.netns = len(netns)
-	ips, _ := filepath.Glob(filepath.Join(n.path("ipam"), "pods", "10.*"))
+	ips, _ := filepath.Glob(filepath.Join(n.path("state"), "ipam", "*", "10.*"))
 	l.ips = len(ips)
 	return l
 }
