@@ -53,6 +53,9 @@ type Server struct {
 	// recursiveReadOnly is whether the kernel can make bind mounts
 	// read-only recursively.
 	recursiveReadOnly bool
+	// cgroupDriver is the pods' cgroup driver, which kubelet must use
+	// too: "systemd", "cgroupfs" or "" (Windows).
+	cgroupDriver string
 }
 
 // New returns a Server that answers Unavailable until SetReady.
@@ -70,6 +73,7 @@ func New(opts Options) (*Server, error) {
 		linux:   goruntime.GOOS == "linux",
 		// Read once: it is a kernel version, not a state.
 		recursiveReadOnly: goruntime.GOOS == "linux" && isolation.RecursiveReadOnlyMountsSupported(),
+		cgroupDriver:      isolation.ProbeHost().CgroupDriver(),
 	}, nil
 }
 

@@ -69,8 +69,9 @@ func TestStatus(t *testing.T) {
 }
 
 func TestRuntimeConfig(t *testing.T) {
-	assert.Equal(t, runtime.CgroupDriver_CGROUPFS, runtimeConfigFor("linux").GetLinux().GetCgroupDriver())
-	assert.Nil(t, runtimeConfigFor("windows").GetLinux())
+	assert.Equal(t, runtime.CgroupDriver_CGROUPFS, runtimeConfigFor("cgroupfs").GetLinux().GetCgroupDriver())
+	assert.Equal(t, runtime.CgroupDriver_SYSTEMD, runtimeConfigFor("systemd").GetLinux().GetCgroupDriver())
+	assert.Nil(t, runtimeConfigFor("").GetLinux(), "Windows has no cgroups")
 }
 
 func TestUpdateRuntimeConfig(t *testing.T) {

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 
@@ -35,6 +36,9 @@ type Handler struct {
 	// parameters and with every CreateTask: runhcs Options on Windows,
 	// runc Options on Linux.
 	Options typeurl.Any
+	// SystemdCgroup makes runc manage the pods' cgroups through systemd
+	// (Linux hosts whose init is systemd).
+	SystemdCgroup bool
 	// UVMMemoryMB and UVMProcessors are the configured utility VM size
 	// of a hyperv handler; 0 leaves the choice to SizeUVM's defaults.
 	UVMMemoryMB   int64
@@ -54,6 +58,22 @@ type Host struct {
 	// HyperVMissing says what is missing when HyperV is false, for the
 	// error message; "" when nothing more specific is known.
 	HyperVMissing string
+	// SystemdCgroup is a Linux host whose init is systemd: runc then
+	// manages cgroups through systemd, the driver kubelet should use too.
+	SystemdCgroup bool
+}
+
+// CgroupDriver is the cgroup driver of pods on host: "systemd",
+// "cgroupfs", or "" where there are no cgroups (Windows).
+func (host Host) CgroupDriver() string {
+	switch {
+	case host.OS != OSLinux:
+		return ""
+	case host.SystemdCgroup:
+		return "systemd"
+	default:
+		return "cgroupfs"
+	}
 }
 
 // Resolve resolves handler on this host: "" means cfg.DefaultRuntime. It
@@ -81,6 +101,7 @@ func ResolveOn(cfg *config.Config, handler string, host Host) (Handler, error) {
 		Isolation:     rt.Isolation,
 		Shim:          rt.Shim,
 		OS:            host.OS,
+		SystemdCgroup: host.OS == OSLinux && host.SystemdCgroup,
 		UVMMemoryMB:   rt.UVMMemoryMB,
 		UVMProcessors: rt.UVMProcessors,
 	}
@@ -129,21 +150,29 @@ func shimOptions(h Handler) (typeurl.Any, error) {
 	case OSWindows:
 		return typeurl.MarshalAny(RunhcsOptions(h))
 	case OSLinux:
-		// runc's defaults are what wincri wants; an explicit, empty
-		// message still tells the shim which options type it gets.
-		return typeurl.MarshalAny(&runcoptions.Options{})
+		// runc's defaults are what wincri wants, but for the cgroup
+		// driver; an explicit message tells the shim which options type
+		// it gets.
+		return typeurl.MarshalAny(&runcoptions.Options{SystemdCgroup: h.SystemdCgroup})
 	default:
 		return nil, fmt.Errorf("runtime handler %q: pods cannot run on %s: %w", h.Name, h.OS, errdefs.ErrNotImplemented)
 	}
 }
 
-// ProbeHost describes this machine: its OS and, on Windows, whether it can
-// run Hyper-V isolated pods.
+// ProbeHost describes this machine: its OS; on Windows, whether it can
+// run Hyper-V isolated pods; on Linux, whether systemd is the init.
 func ProbeHost() Host {
 	if runtime.GOOS != OSWindows {
-		return Host{OS: runtime.GOOS}
+		return Host{OS: runtime.GOOS, SystemdCgroup: systemdRunning("/run/systemd/system")}
 	}
 	return hostFromServices(serviceInstalled)
+}
+
+// systemdRunning tells whether systemd is the init, as sd_booted(3),
+// runc and kubelet tell it: its runtime directory exists.
+func systemdRunning(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
 
 // hostFromServices decides Hyper-V availability from which services are

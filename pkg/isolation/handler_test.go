@@ -2,6 +2,9 @@ package isolation
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	runhcsoptions "github.com/Microsoft/hcsshim/cmd/containerd-shim-runhcs-v1/options"
@@ -70,14 +73,31 @@ func TestResolveLinuxUsesRuncOptions(t *testing.T) {
 		DefaultRuntime: "process",
 		Runtimes:       map[string]config.Runtime{"process": {Shim: "containerd-shim-runc-v2", Isolation: config.IsolationProcess}},
 	}
-	h, err := ResolveOn(cfg, "", linuxTestHost)
-	require.NoError(t, err)
-	assert.Equal(t, OSLinux, h.OS)
-	assert.Equal(t, "containerd-shim-runc-v2", h.Shim)
-	require.NotNil(t, h.Options)
-	assert.Equal(t, "containerd.runc.v1.Options", h.Options.GetTypeUrl())
-	var opts runcoptions.Options
-	require.NoError(t, typeurl.UnmarshalTo(h.Options, &opts))
+	// The cgroup driver follows the host, as kubelet's does: runc manages
+	// cgroups through systemd when systemd is the init (containerd's
+	// SystemdCgroup runc option).
+	for _, systemd := range []bool{false, true} {
+		t.Run(fmt.Sprintf("systemd=%v", systemd), func(t *testing.T) {
+			host := linuxTestHost
+			host.SystemdCgroup = systemd
+			h, err := ResolveOn(cfg, "", host)
+			require.NoError(t, err)
+			assert.Equal(t, OSLinux, h.OS)
+			assert.Equal(t, "containerd-shim-runc-v2", h.Shim)
+			require.NotNil(t, h.Options)
+			assert.Equal(t, "containerd.runc.v1.Options", h.Options.GetTypeUrl())
+			var opts runcoptions.Options
+			require.NoError(t, typeurl.UnmarshalTo(h.Options, &opts))
+			assert.Equal(t, systemd, opts.SystemdCgroup)
+		})
+	}
+}
+
+func TestSystemdRunning(t *testing.T) {
+	dir := t.TempDir()
+	assert.False(t, systemdRunning(filepath.Join(dir, "system")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "system"), 0o755))
+	assert.True(t, systemdRunning(filepath.Join(dir, "system")))
 }
 
 func TestResolveErrors(t *testing.T) {

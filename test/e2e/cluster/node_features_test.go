@@ -95,8 +95,21 @@ spec:
 	assert.True(t, strings.HasSuffix(out, "dns"), "the pod's hostname: %q", out)
 }
 
+// fsStats is a filesystem of kubelet's Summary API.
+type fsStats struct {
+	CapacityBytes  *uint64 `json:"capacityBytes"`
+	AvailableBytes *uint64 `json:"availableBytes"`
+	UsedBytes      *uint64 `json:"usedBytes"`
+}
+
 // summary is the part of kubelet's Summary API the tests read.
 type summary struct {
+	Node struct {
+		Runtime struct {
+			ImageFs     *fsStats `json:"imageFs"`
+			ContainerFs *fsStats `json:"containerFs"`
+		} `json:"runtime"`
+	} `json:"node"`
 	Pods []struct {
 		PodRef struct {
 			Name      string `json:"name"`
@@ -124,6 +137,13 @@ func checkSummary(n *node, ns, name string) error {
 	var s summary
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		return err
+	}
+	// From ImageFsInfo: kubelet's image garbage collector fails on a
+	// zero capacity ("invalid capacity 0 on image filesystem").
+	for name, fs := range map[string]*fsStats{"imageFs": s.Node.Runtime.ImageFs, "containerFs": s.Node.Runtime.ContainerFs} {
+		if fs == nil || fs.CapacityBytes == nil || *fs.CapacityBytes == 0 || fs.UsedBytes == nil || fs.AvailableBytes == nil {
+			return fmt.Errorf("the node's runtime %s has no capacity, availability or usage: %+v", name, fs)
+		}
 	}
 	for _, p := range s.Pods {
 		if p.PodRef.Name != name || p.PodRef.Namespace != ns {
