@@ -32,6 +32,8 @@ const (
 	criTools  = "gcr.io/k8s-staging-cri-tools/"
 	// ecrLibrary is where critest -benchmark lists its images from.
 	ecrLibrary = "public.ecr.aws/docker/library/"
+	// dockerLibrary is where a bare name such as "busybox" points.
+	dockerLibrary = "docker.io/library/"
 )
 
 // exceptions are the images critest pulls that cannot be rebuilt: they are
@@ -136,6 +138,13 @@ func catalog(helper []byte) []imageSpec {
 			files:  func(t *tree) error { return t.file("usr/local/bin/nnp", 0o4755, helper) },
 		})
 	}
+	// The README's walkthrough pulls "busybox", which names this one:
+	// hack/run.sh --demo serves it.
+	specs = append(specs, imageSpec{
+		names:  []string{dockerLibrary + "busybox:latest"},
+		config: v1.Config{Cmd: []string{"sh"}},
+		index:  true,
+	})
 	// critest -benchmark lists these; distinct images as upstream's are.
 	for _, tag := range []string{"1.35.0-glibc", "1-uclibc", "1", "1-glibc", "1-musl"} {
 		spec := markerImage(ecrLibrary+"busybox", tag)
