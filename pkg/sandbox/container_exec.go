@@ -95,9 +95,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	}
 	st, err := s.Wait(wctx, rec.ID, execID)
 	if err != nil {
-		kctx, cancel := m.cleanupContext(ctx)
-		defer cancel()
-		_ = s.Kill(kctx, rec.ID, execID, sigkill, true)
+		m.endExec(ctx, s, rec.ID, execID)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return ExecResult{}, fmt.Errorf("command %q timed out after %s and was killed: %w", cmd, timeout, context.DeadlineExceeded)
 		}
@@ -116,6 +114,25 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		return ExecResult{}, fmt.Errorf("command %q wrote more than %d bytes to a stream, the exec output limit: %w", cmd, MaxExecOutput, errdefs.ErrResourceExhausted)
 	}
 	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
+}
+
+// endExec kills an exec process whose caller gave up on it and waits,
+// bounded by the cleanup timeout, for its exit: a shim kills
+// asynchronously and refuses to delete a running process ("cannot delete
+// a running process"), which would leave the exec in the shim.
+// containerd waits the same way (internal/cri/server/
+// container_execsync.go, execInternal). all is false: it applies to a
+// task's init process only, and runhcs rejects it with an exec id.
+func (m *Manager) endExec(ctx context.Context, s shim.Shim, id, execID string) {
+	kctx, cancel := m.cleanupContext(ctx)
+	defer cancel()
+	logger := klog.FromContext(ctx).WithValues("containerID", id, "execID", execID)
+	if err := s.Kill(kctx, id, execID, sigkill, false); err != nil && !gone(err) {
+		logger.V(2).Info("Killing an abandoned exec process", "err", err)
+	}
+	if _, err := s.Wait(kctx, id, execID); err != nil && !gone(err) {
+		logger.V(2).Info("Waiting for an abandoned exec process to end", "err", err)
+	}
 }
 
 // execProcess is the container's own process spec running cmd instead.

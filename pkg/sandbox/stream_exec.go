@@ -96,9 +96,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 
 	st, err := s.Wait(ctx, rec.ID, execID)
 	if err != nil {
-		kctx, cancel := m.cleanupContext(ctx)
-		defer cancel()
-		_ = s.Kill(kctx, rec.ID, execID, sigkill, true)
+		m.endExec(ctx, s, rec.ID, execID)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, fmt.Errorf("exec in container %s: the client went away, the process was killed: %w", rec.ID, err)
 		}

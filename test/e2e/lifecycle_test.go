@@ -77,6 +77,13 @@ func TestContainerLifecycle(t *testing.T) {
 		assert.Less(t, time.Since(start), 30*time.Second)
 		assert.Eventually(t, func() bool { return len(processesWithArgs("sleep", "987")) == 0 },
 			10*time.Second, 100*time.Millisecond, "the timed-out exec process still runs")
+		// The shim kills asynchronously: deleting the exec before it has
+		// exited fails ("cannot delete a running process") and leaves it
+		// in the shim (containerd waits for the exit: execInternal in
+		// internal/cri/server/container_execsync.go).
+		log, err := os.ReadFile(d.logPath)
+		require.NoError(t, err)
+		assert.NotContains(t, string(log), "Deleting an exec process", "the timed-out exec was deleted while it still ran")
 	})
 
 	t.Run("stop honours the grace period", func(t *testing.T) {
