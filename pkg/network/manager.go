@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +45,14 @@ type Manager struct {
 
 	mu       sync.RWMutex
 	podCIDRs []netip.Prefix
+	// stateDir keeps the pod CIDR (podCIDRFile) across restarts.
+	stateDir string
 }
+
+// podCIDRFile, under the state directory, holds the pod CIDR kubelet set:
+// kubelet does not send it again to a restarted runtime. It goes with a
+// reboot, as kubelet then starts afresh and sends it again.
+const podCIDRFile = "pod-cidr"
 
 // Option changes a Manager at construction.
 type Option func(*Manager)
@@ -78,10 +87,11 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("network state directory must be set: %w", errdefs.ErrInvalidArgument)
 	}
 	m := &Manager{
-		binDirs: append([]string(nil), cfg.BinDirs...),
-		confDir: cfg.ConfDir,
-		cni:     libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), pluginExec()),
-		ns:      newNamespaces(filepath.Join(stateDir, "netns")),
+		stateDir: stateDir,
+		binDirs:  append([]string(nil), cfg.BinDirs...),
+		confDir:  cfg.ConfDir,
+		cni:      libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), pluginExec()),
+		ns:       newNamespaces(filepath.Join(stateDir, "netns")),
 		def: DefaultNetwork{
 			Name:    DefaultNetworkName,
 			Bridge:  DefaultBridge,
@@ -91,6 +101,16 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 	}
 	for _, o := range opts {
 		o(m)
+	}
+	saved, err := os.ReadFile(filepath.Join(stateDir, podCIDRFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("reading the saved pod CIDR: %w", err)
+	default:
+		if m.podCIDRs, err = ParsePodCIDRs(strings.TrimSpace(string(saved))); err != nil {
+			return nil, fmt.Errorf("the saved pod CIDR in %s: %w", filepath.Join(stateDir, podCIDRFile), err)
+		}
 	}
 	return m, nil
 }
@@ -114,8 +134,32 @@ func (m *Manager) SetPodCIDR(cidr string) error {
 		return err
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := savePodCIDR(filepath.Join(m.stateDir, podCIDRFile), cidr); err != nil {
+		return err
+	}
 	m.podCIDRs = prefixes
-	m.mu.Unlock()
+	return nil
+}
+
+// savePodCIDR replaces the saved pod CIDR atomically; "" removes it.
+func savePodCIDR(path, cidr string) error {
+	if cidr == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the saved pod CIDR: %w", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("saving the pod CIDR: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(cidr+"\n"), 0o600); err != nil {
+		return fmt.Errorf("saving the pod CIDR: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("saving the pod CIDR: %w", err)
+	}
 	return nil
 }
 

@@ -285,6 +285,41 @@ func TestSetPodCIDR(t *testing.T) {
 	assert.Contains(t, string(n.List.Bytes), DefaultSubnet)
 }
 
+// kubelet sends the pod CIDR once, when it learns it, and not again to a
+// restarted runtime (kubelet_network.go, updatePodCIDR returns early for
+// an unchanged CIDR): a restarted wincri must keep it, or new pods get the
+// default subnet on a bridge that carries the pod CIDR's gateway
+// ("wincri0 already has an IP address different from 10.88.0.1/16").
+// containerd keeps it in the CNI config it writes from its template.
+func TestPodCIDRSurvivesRestart(t *testing.T) {
+	cfg := config.CNI{BinDirs: []string{"/b"}, ConfDir: t.TempDir()}
+	state := t.TempDir()
+	m, err := New(cfg, state)
+	require.NoError(t, err)
+	require.NoError(t, m.SetPodCIDR("10.244.7.0/24"))
+
+	restarted, err := New(cfg, state)
+	require.NoError(t, err)
+	n, err := restarted.network()
+	require.NoError(t, err)
+	assert.Contains(t, string(n.List.Bytes), `"10.244.7.0/24"`)
+
+	require.NoError(t, restarted.SetPodCIDR(""))
+	again, err := New(cfg, state)
+	require.NoError(t, err)
+	n, err = again.network()
+	require.NoError(t, err)
+	assert.Contains(t, string(n.List.Bytes), DefaultSubnet)
+}
+
+func TestCorruptPodCIDRFile(t *testing.T) {
+	state := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(state, podCIDRFile), []byte("not a cidr"), 0o600))
+	_, err := New(config.CNI{BinDirs: []string{"/b"}, ConfDir: t.TempDir()}, state)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), podCIDRFile)
+}
+
 func TestWithDefaultNetwork(t *testing.T) {
 	m, err := New(config.CNI{BinDirs: []string{"/b"}, ConfDir: t.TempDir()}, "/state",
 		WithDefaultNetwork(DefaultNetwork{Bridge: "wincri-t1", Subnet: netip.MustParsePrefix("10.250.0.9/24")}))
