@@ -69,11 +69,29 @@ func (s *Server) gate(method string) error {
 func (s *Server) finish(logger klog.Logger, method string, start time.Time, err error) {
 	code := status.Code(err)
 	s.metrics.observe(method, code, time.Since(start))
-	if err != nil {
+	switch {
+	case err == nil:
+		logger.V(verbosity(method)).Info("RPC done", "duration", time.Since(start))
+	case runtimeFault(code):
 		logger.Error(err, "RPC failed", "code", code.String(), "duration", time.Since(start))
-		return
+	default:
+		// The caller's request, not wincri, is at fault: kubelet asks
+		// for containers it removed itself, retries names it reserved,
+		// gives up on slow calls. The caller gets the error; the log
+		// keeps it at V(2).
+		logger.V(2).Info("RPC refused", "err", err, "code", code.String(), "duration", time.Since(start))
 	}
-	logger.V(verbosity(method)).Info("RPC done", "duration", time.Since(start))
+}
+
+// runtimeFault tells whether a failure with this code is wincri's own or
+// its host's (logged as an error), rather than an answer to the request.
+func runtimeFault(code codes.Code) bool {
+	switch code {
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
+		return true
+	default:
+		return false
+	}
 }
 
 // verbosity keeps frequent read-only RPCs out of the default log.

@@ -66,3 +66,27 @@ func TestVerbosity(t *testing.T) {
 		assert.Equal(t, want, verbosity(method), method)
 	}
 }
+
+func TestRuntimeFault(t *testing.T) {
+	for _, tt := range []struct {
+		code  codes.Code
+		fault bool
+	}{
+		{codes.Internal, true},
+		{codes.Unknown, true},
+		{codes.DataLoss, true},
+		{codes.Unavailable, true},
+		{codes.NotFound, false},
+		{codes.InvalidArgument, false},
+		{codes.AlreadyExists, false},
+		{codes.FailedPrecondition, false},
+		{codes.DeadlineExceeded, false},
+		{codes.Canceled, false},
+		{codes.Unimplemented, false},
+		{codes.ResourceExhausted, false},
+		{codes.Unauthenticated, false},
+		{codes.PermissionDenied, false},
+	} {
+		assert.Equal(t, tt.fault, runtimeFault(tt.code), tt.code.String())
+	}
+}

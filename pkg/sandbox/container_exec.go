@@ -93,9 +93,8 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		wctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	st, err := s.Wait(wctx, rec.ID, execID)
+	st, err := m.waitExec(wctx, s, rec.ID, execID)
 	if err != nil {
-		m.endExec(ctx, s, rec.ID, execID)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return ExecResult{}, fmt.Errorf("command %q timed out after %s and was killed: %w", cmd, timeout, context.DeadlineExceeded)
 		}
@@ -116,23 +115,42 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
 }
 
-// endExec kills an exec process whose caller gave up on it and waits,
-// bounded by the cleanup timeout, for its exit: a shim kills
-// asynchronously and refuses to delete a running process ("cannot delete
-// a running process"), which would leave the exec in the shim.
-// containerd waits the same way (internal/cri/server/
-// container_execsync.go, execInternal). all is false: it applies to a
-// task's init process only, and runhcs rejects it with an exec id.
-func (m *Manager) endExec(ctx context.Context, s shim.Shim, id, execID string) {
-	kctx, cancel := m.cleanupContext(ctx)
+// waitExec waits for an exec process to exit. When stop ends first (a
+// timeout, or the client gone) the process is killed and awaited, bounded
+// by the cleanup timeout: a shim kills asynchronously and refuses to
+// delete a running process ("cannot delete a running process"), which
+// would leave the exec behind. containerd waits the same way
+// (internal/cri/server/container_execsync.go, execInternal). The one Wait
+// call is never abandoned, so the shim's answer always finds its caller.
+// Kill's all flag stays false: it applies to a task's init process only,
+// and runhcs rejects it with an exec id.
+func (m *Manager) waitExec(stop context.Context, s shim.Shim, id, execID string) (shim.ExitStatus, error) {
+	type result struct {
+		st  shim.ExitStatus
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := s.Wait(context.WithoutCancel(stop), id, execID)
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		return r.st, r.err
+	case <-stop.Done():
+	}
+	kctx, cancel := m.cleanupContext(stop)
 	defer cancel()
-	logger := klog.FromContext(ctx).WithValues("containerID", id, "execID", execID)
+	logger := klog.FromContext(stop).WithValues("containerID", id, "execID", execID)
 	if err := s.Kill(kctx, id, execID, sigkill, false); err != nil && !gone(err) {
 		logger.V(2).Info("Killing an abandoned exec process", "err", err)
 	}
-	if _, err := s.Wait(kctx, id, execID); err != nil && !gone(err) {
-		logger.V(2).Info("Waiting for an abandoned exec process to end", "err", err)
+	select {
+	case <-done:
+	case <-kctx.Done():
+		logger.V(2).Info("An abandoned exec process did not end after SIGKILL")
 	}
+	return shim.ExitStatus{}, stop.Err()
 }
 
 // execProcess is the container's own process spec running cmd instead.

@@ -94,9 +94,8 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 		}()
 	}
 
-	st, err := s.Wait(ctx, rec.ID, execID)
+	st, err := m.waitExec(ctx, s, rec.ID, execID)
 	if err != nil {
-		m.endExec(ctx, s, rec.ID, execID)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, fmt.Errorf("exec in container %s: the client went away, the process was killed: %w", rec.ID, err)
 		}

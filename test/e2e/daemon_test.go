@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,10 @@ type daemon struct {
 	conn *grpc.ClientConn
 	rt   runtime.RuntimeServiceClient
 	img  runtime.ImageServiceClient
+
+	// expected are the error-level log lines the test causes on purpose
+	// (expectErrors); any other fails it.
+	expected []*regexp.Regexp
 }
 
 // newDaemon prepares a daemon's directories and configuration; Start
@@ -288,6 +293,7 @@ func (d *daemon) cleanup() {
 		}
 	}
 	d.forceCleanup()
+	d.checkErrorLog()
 }
 
 func (d *daemon) removeAllPods() {

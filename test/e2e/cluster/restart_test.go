@@ -78,6 +78,11 @@ func TestRuntimeRestart(t *testing.T) {
 	n.wincri.kill()
 	require.NoError(t, n.startWincri(ctx))
 	assertUndisturbed(t, ns, "steady", before)
+
+	// A pod started after the restarts gets an address too: kubelet does
+	// not send the pod CIDR again, so wincri must have kept it.
+	ns.apply(tickerPod, "after-restart", busyboxImage)
+	ns.waitReady("after-restart")
 }
 
 // TestKubeletRestart: restarting kubelet restarts no container, with the
