@@ -3,6 +3,7 @@ package cri
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"google.golang.org/grpc/codes"
@@ -19,7 +20,33 @@ func toStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	return status.Error(codeOf(err), err.Error())
+	return status.Error(codeOf(err), statusMessage(err.Error()))
+}
+
+// classWords are the texts of the sentinels domain errors wrap: the code
+// carries them, so the message drops them. NotFound keeps its words as
+// plain English: `container "x" not found`.
+var classWords = []string{
+	errdefs.ErrInvalidArgument.Error(), errdefs.ErrFailedPrecondition.Error(), errdefs.ErrAlreadyExists.Error(),
+	errdefs.ErrUnavailable.Error(), errdefs.ErrNotImplemented.Error(), errdefs.ErrPermissionDenied.Error(),
+	errdefs.ErrUnauthenticated.Error(), errdefs.ErrResourceExhausted.Error(), errdefs.ErrConflict.Error(),
+	errdefs.ErrAborted.Error(), errdefs.ErrOutOfRange.Error(), errdefs.ErrDataLoss.Error(),
+	context.DeadlineExceeded.Error(), context.Canceled.Error(),
+}
+
+// statusMessage removes the class words wrapped sentinels add to a
+// message, as a leading "words: ", a trailing ": words" or an inner
+// ": words:", and turns a trailing ": not found" into " not found".
+func statusMessage(msg string) string {
+	for _, w := range classWords {
+		msg = strings.ReplaceAll(msg, ": "+w+": ", ": ")
+		msg = strings.TrimPrefix(msg, w+": ")
+		msg = strings.TrimSuffix(msg, ": "+w)
+	}
+	if m, ok := strings.CutSuffix(msg, ": "+errdefs.ErrNotFound.Error()); ok {
+		msg = m + " not found"
+	}
+	return msg
 }
 
 func codeOf(err error) codes.Code {

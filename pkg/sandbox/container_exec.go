@@ -85,7 +85,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	go func() { defer wg.Done(); _, _ = io.Copy(&stderr, pipes.Stderr) }()
 
 	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
-		return ExecResult{}, fmt.Errorf("starting exec in container %s: %w", rec.ID, err)
+		return ExecResult{}, m.execStartError(ctx, s, rec.ID, err)
 	}
 	wctx := ctx
 	if timeout > 0 {
@@ -113,6 +113,21 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		return ExecResult{}, fmt.Errorf("command %q wrote more than %d bytes to a stream, the exec output limit: %w", cmd, MaxExecOutput, errdefs.ErrResourceExhausted)
 	}
 	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
+}
+
+// execStartError explains a failed exec start. When the container
+// stopped meanwhile (kubelet probes race with its termination, and runc
+// then fails with "read init-p: connection reset by peer") the request
+// came too late: FailedPrecondition, not a runtime fault.
+func (m *Manager) execStartError(ctx context.Context, s shim.Shim, id string, err error) error {
+	cctx, cancel := m.cleanupContext(ctx)
+	defer cancel()
+	if st, serr := s.State(cctx, id, ""); serr == nil && st.Status != shim.StatusRunning {
+		return fmt.Errorf("container %s stopped while the exec was starting (%v): %w", id, err, errdefs.ErrFailedPrecondition)
+	} else if gone(serr) {
+		return fmt.Errorf("container %s is gone: %w", id, errdefs.ErrFailedPrecondition)
+	}
+	return fmt.Errorf("starting exec in container %s: %w", id, err)
 }
 
 // waitExec waits for an exec process to exit. When stop ends first (a

@@ -199,3 +199,25 @@ func TestEventsFollowTheLifecycle(t *testing.T) {
 	}
 	assert.Equal(t, []EventType{EventStarted, EventCreated, EventStarted, EventStopped, EventDeleted}, got)
 }
+
+// An exec that fails to start because its container stopped meanwhile
+// (kubelet's probes race with the container's termination; runc says
+// "read init-p: connection reset by peer") is FailedPrecondition, not a
+// runtime fault.
+func TestExecStartErrorOnStoppingContainer(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "app")
+	_, _, s, err := e.m.runningTask(id)
+	require.NoError(t, err)
+	startErr := errors.New("OCI runtime exec failed: read init-p: connection reset by peer")
+
+	err = e.m.execStartError(t.Context(), s, id, startErr)
+	assert.False(t, errdefs.IsFailedPrecondition(err), "a running container: %v", err)
+	assert.ErrorIs(t, err, startErr)
+
+	require.NoError(t, e.shims.Exit(id, "", 137))
+	err = e.m.execStartError(t.Context(), s, id, startErr)
+	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+	assert.Contains(t, err.Error(), "stopped while the exec was starting")
+}

@@ -76,7 +76,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	copyOut(stderr, pipes.Stderr)
 
 	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
-		return 0, fmt.Errorf("starting exec in container %s: %w", rec.ID, err)
+		return 0, m.execStartError(ctx, s, rec.ID, err)
 	}
 	done := make(chan struct{})
 	defer close(done)

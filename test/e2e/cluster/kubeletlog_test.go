@@ -37,6 +37,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"kubelet's start-up in a cluster, before the node is registered"},
 	{regexp.MustCompile(`"Version from runtime service failed" err="rpc error: code = Canceled desc = context canceled"`),
 		"kubelet cancels its own node-status call at times (the call never reaches wincri, whose log has no such request)"},
+	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = FailedPrecondition desc = container [0-9a-f]+ (is exited, not running|stopped while the exec was starting|is gone)`),
+		"a probe kubelet starts while the container is being stopped; kubelet logs any ExecSync failure, on containerd too"},
 	// Complaints the cluster tests cause on purpose.
 	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = DeadlineExceeded desc = command \[\\"sleep\\" \\"4242\\"\] timed out`),
 		"TestExecProbeTimeoutLeavesNoProcess: a probe that times out"},
