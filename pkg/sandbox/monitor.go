@@ -134,12 +134,19 @@ func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
 // watchShim notices a pod's shim dying: its running containers are
 // reported exited with shimDiedExitCode, the pod NotReady, and the shim
 // cleaned up. A shim released on purpose is no longer the pod's shim and
-// is ignored.
+// is ignored. It holds the pod's operation lock throughout, so that a
+// StopPodSandbox or RemovePodSandbox that follows finds the dead shim's
+// tasks already deleted instead of racing with its cleanup.
 func (m *Manager) watchShim(p *pod, s shim.Shim) {
 	go func() {
 		<-s.Done()
 		if p.getShim() != s {
 			return
+		}
+		p.opMu.Lock()
+		defer p.opMu.Unlock()
+		if p.getShim() != s {
+			return // released while the lock was awaited
 		}
 		rec := p.snapshot()
 		logger := klog.Background().WithValues("podSandboxID", rec.ID, "shimPid", rec.ShimPid)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -207,6 +208,10 @@ func hostileCases() []hostileCase {
 	}
 }
 
+// classWords are the words of a gRPC code as a wrapped error sentinel
+// adds them; the code carries the class, the message says what was wrong.
+var classWords = regexp.MustCompile(`(^|: )(invalid argument|not found|failed precondition|already exists|unavailable|not implemented|resource exhausted)(:|$)`)
+
 // TestHostileRequests sends malformed requests to the real daemon: each
 // is InvalidArgument with a message naming the field, and the daemon
 // stays up with nothing created.
@@ -232,6 +237,7 @@ func TestHostileRequests(t *testing.T) {
 			require.Error(t, err, "the request was accepted")
 			assert.Equal(t, want, st.Code(), "%v", err)
 			assert.Contains(t, st.Message(), tc.field, "the message does not name the field")
+			assert.NotRegexp(t, classWords, st.Message(), "the message repeats what the code says")
 		})
 	}
 
