@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -212,7 +213,7 @@ func (n *node) startControlPlane(ctx context.Context) error {
 func (n *node) kubectl(ctx context.Context, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := n.ns.command(ctx, filepath.Join(suiteBins.kube, "kubectl"), append([]string{"--kubeconfig", n.admin}, args...)...)
+	cmd := n.kubectlCmd(ctx, args...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -222,6 +223,12 @@ func (n *node) kubectl(ctx context.Context, stdin string, args ...string) (strin
 		return stdout.String(), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return strings.TrimSpace(stdout.String()), nil
+}
+
+// kubectlCmd is kubectl as the cluster admin inside the node's network
+// namespace, for a test that drives its streams itself.
+func (n *node) kubectlCmd(ctx context.Context, args ...string) *exec.Cmd {
+	return n.ns.command(ctx, filepath.Join(suiteBins.kube, "kubectl"), append([]string{"--kubeconfig", n.admin}, args...)...)
 }
 
 // componentTails is the end of every component's log, for a failure.

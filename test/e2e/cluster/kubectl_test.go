@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,8 +56,7 @@ spec:
 		assert.GreaterOrEqual(t, strings.Count(out, "tick"), 2, "follow printed %q in 4s", out)
 	})
 	t.Run("exec", func(t *testing.T) {
-		cmd := n.ns.command(context.Background(), filepath.Join(suiteBins.kube, "kubectl"), "--kubeconfig", n.admin,
-			"-n", ns.name, "exec", "ticker", "-c", "app", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+		cmd := n.kubectlCmd(context.Background(), "-n", ns.name, "exec", "ticker", "-c", "app", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -89,8 +87,7 @@ spec:
 	t.Run("attach", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		cmd := n.ns.command(ctx, filepath.Join(suiteBins.kube, "kubectl"), "--kubeconfig", n.admin,
-			"-n", ns.name, "attach", "-i", "ticker", "-c", "reader")
+		cmd := n.kubectlCmd(ctx, "-n", ns.name, "attach", "-i", "ticker", "-c", "reader")
 		stdin, err := cmd.StdinPipe()
 		require.NoError(t, err)
 		stdout, err := cmd.StdoutPipe()
@@ -126,15 +123,12 @@ spec:
 	t.Run("port-forward", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := n.ns.command(ctx, filepath.Join(suiteBins.kube, "kubectl"), "--kubeconfig", n.admin,
-			"-n", ns.name, "port-forward", "pod/ticker", "18080:80")
+		cmd := n.kubectlCmd(ctx, "-n", ns.name, "port-forward", "pod/ticker", "18080:80")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-		client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			return n.ns.dial(ctx, addr)
-		}}}
+		client := n.ns.httpClient(10 * time.Second)
 		var body string
 		err := waitFor(30*time.Second, "a response through port-forward", func() error {
 			resp, err := client.Get("http://127.0.0.1:18080/")

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -242,9 +241,7 @@ func (n *node) restartKubelet(ctx context.Context, gates map[string]bool) error 
 	if err := n.kubelet.start(); err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return n.ns.dial(ctx, addr)
-	}}}
+	client := n.ns.httpClient(5 * time.Second)
 	return waitFor(2*time.Minute, "kubelet to be healthy", func() error {
 		if !n.kubelet.running() {
 			return errors.New("kubelet exited:\n" + n.kubelet.tail(30))
