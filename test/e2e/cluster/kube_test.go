@@ -80,6 +80,16 @@ type kns struct {
 	t    *testing.T
 	n    *node
 	name string
+	// accepted are complaints kubelet may log during this test only.
+	accepted []acceptedKubeletComplaint
+}
+
+// acceptComplaints declares kubelet warnings or errors this test causes
+// on purpose, each a regular expression, with the reason.
+func (ns *kns) acceptComplaints(reason string, patterns ...string) {
+	for _, p := range patterns {
+		ns.accepted = append(ns.accepted, acceptedKubeletComplaint{regexp.MustCompile(p), reason})
+	}
 }
 
 var nonDNS = regexp.MustCompile(`[^a-z0-9-]+`)
@@ -106,7 +116,7 @@ func (n *node) namespace(t *testing.T) *kns {
 			t.Errorf("deleting namespace %s: %v", name, err)
 		}
 		// What kubelet logged during the test, deletion included.
-		assertNoRuntimeComplaintsSince(t, n.kubelet, logFrom)
+		assertNoRuntimeComplaintsSince(t, n.kubelet, logFrom, ns.accepted...)
 	})
 	require.NoError(t, waitFor(time.Minute, "the namespace's default service account", func() error {
 		_, err := ns.kubectl("get", "serviceaccount", "default")

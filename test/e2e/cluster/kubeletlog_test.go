@@ -112,14 +112,15 @@ func assertNoRuntimeComplaints(t *testing.T, kubelet *component) {
 
 // assertNoRuntimeComplaintsSince checks the lines kubelet logged from byte
 // offset from on (see logSize).
-func assertNoRuntimeComplaintsSince(t *testing.T, kubelet *component, from int) {
+func assertNoRuntimeComplaintsSince(t *testing.T, kubelet *component, from int, extra ...acceptedKubeletComplaint) {
 	t.Helper()
 	data, err := os.ReadFile(kubelet.log)
 	if err != nil {
 		t.Errorf("reading kubelet's log: %v", err)
 		return
 	}
-	for _, line := range runtimeComplaintsSince(string(data), from, acceptedKubeletComplaints) {
+	accepted := append(append([]acceptedKubeletComplaint(nil), acceptedKubeletComplaints...), extra...)
+	for _, line := range runtimeComplaintsSince(string(data), from, accepted) {
 		t.Errorf("kubelet complained: %s", line)
 	}
 }

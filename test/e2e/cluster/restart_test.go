@@ -67,6 +67,10 @@ func assertUndisturbed(t *testing.T, ns *kns, name string, before containerStatu
 func TestRuntimeRestart(t *testing.T) {
 	n := sharedCluster(t)
 	ns := n.namespace(t)
+	ns.acceptComplaints("the test stops wincri: kubelet's calls meanwhile fail",
+		`cri\.sock: connect: (no such file or directory|connection refused)`,
+		`code = Unavailable desc = wincri is recovering its state after a start`,
+		`PLEG is not healthy`)
 	ns.apply(tickerPod, "steady", busyboxImage)
 	before := ns.waitReady("steady").container("app")
 	ctx := context.Background()
