@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -220,4 +221,18 @@ func TestExecStartErrorOnStoppingContainer(t *testing.T) {
 	err = e.m.execStartError(t.Context(), s, id, startErr)
 	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
 	assert.Contains(t, err.Error(), "stopped while the exec was starting")
+}
+
+// An ExecSync that times out kills its process without `all`, which
+// runhcs rejects together with an exec id (the fake refuses it the same
+// way), and leaves no exec process in the shim.
+func TestExecSyncTimeoutKillsAndDeletesTheExec(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "app")
+	_, err := e.m.ExecSync(t.Context(), id, []string{"sleep", "100"}, 100*time.Millisecond)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	info, ok := e.shims.Task(id)
+	require.True(t, ok)
+	assert.Empty(t, info.Execs, "the timed-out exec is still in the shim")
 }

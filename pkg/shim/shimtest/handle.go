@@ -131,6 +131,11 @@ func (h *handle) Kill(_ context.Context, id, execID string, signal uint32, all b
 	if p.exited() {
 		return fmt.Errorf("signal %s: process already finished: %w", id, errdefs.ErrNotFound)
 	}
+	if all && execID != "" {
+		// runhcs refuses it (hcsshim cmd/containerd-shim-runhcs-v1,
+		// service_internal.go killInternal); runc-v2 ignores it.
+		return fmt.Errorf("signal %s: all applies to the init process, not exec %s: %w", id, execID, errdefs.ErrFailedPrecondition)
+	}
 	targets := []*proc{p}
 	if all && execID == "" {
 		for _, e := range t.execs {
