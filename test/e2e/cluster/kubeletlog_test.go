@@ -39,6 +39,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"kubelet cancels its own node-status call at times (the call never reaches wincri, whose log has no such request)"},
 	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = FailedPrecondition desc = container [0-9a-f]+ (is exited, not running|stopped while the exec was starting|is gone)`),
 		"a probe kubelet starts while the container is being stopped; kubelet logs any ExecSync failure, on containerd too"},
+	{regexp.MustCompile(`"Partial failure issuing cadvisor.ContainerInfoV2" err="partial failures: .*unable to find data in memory cache`),
+		"cAdvisor has not yet sampled a container created moments before (kubelet's cadvisor stats path); any runtime under churn"},
 	// Complaints the cluster tests cause on purpose.
 	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = DeadlineExceeded desc = command \[\\"sleep\\" \\"4242\\"\] timed out`),
 		"TestExecProbeTimeoutLeavesNoProcess: a probe that times out"},
