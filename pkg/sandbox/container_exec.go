@@ -67,7 +67,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		return ExecResult{}, err
 	}
 	if err := s.Exec(ctx, shim.ExecOpts{ID: rec.ID, ExecID: execID, Spec: spec, Stdout: pipes.StdoutPath, Stderr: pipes.StderrPath}); err != nil {
-		return ExecResult{}, fmt.Errorf("exec in container %s: %w", rec.ID, err)
+		return ExecResult{}, m.execStartError(ctx, s, rec.ID, err)
 	}
 	cleanup := func() {
 		cctx, cancel := m.cleanupContext(ctx)
@@ -115,7 +115,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
 }
 
-// execStartError explains a failed exec start. When the container
+// execStartError explains a failed exec create or start. When the container
 // stopped meanwhile (kubelet probes race with its termination, and runc
 // then fails with "read init-p: connection reset by peer") the request
 // came too late: FailedPrecondition, not a runtime fault.

@@ -43,7 +43,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID, "execID", execID)
 	opts := shim.ExecOpts{ID: rec.ID, ExecID: execID, Spec: spec, Stdin: pipes.StdinPath, Stdout: pipes.StdoutPath, Stderr: pipes.StderrPath, Terminal: tty}
 	if err := s.Exec(ctx, opts); err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w", rec.ID, err)
+		return 0, m.execStartError(ctx, s, rec.ID, err)
 	}
 	defer func() {
 		cctx, cancel := m.cleanupContext(ctx)

@@ -41,6 +41,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"a probe kubelet starts while the container is being stopped; kubelet logs any ExecSync failure, on containerd too"},
 	{regexp.MustCompile(`"Partial failure issuing cadvisor.ContainerInfoV2" err="partial failures: .*unable to find data in memory cache`),
 		"cAdvisor has not yet sampled a container created moments before (kubelet's cadvisor stats path); any runtime under churn"},
+	{regexp.MustCompile(`"failed to receive streaming container event" err="rpc error: code = Canceled desc = context canceled"`),
+		"kubelet cancels its own GetContainerEvents stream (evented PLEG) when it stops"},
 	// Complaints the cluster tests cause on purpose.
 	{regexp.MustCompile(`"ExecSync cmd from runtime service failed" err="rpc error: code = DeadlineExceeded desc = command \[\\"sleep\\" \\"4242\\"\] timed out`),
 		"TestExecProbeTimeoutLeavesNoProcess: a probe that times out"},
