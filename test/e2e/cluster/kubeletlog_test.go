@@ -29,8 +29,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"kubelet's first start on a fresh root directory"},
 	{regexp.MustCompile(`failed to check if we have separate container filesystem. Ignoring." err="no imagefs label for configured runtime"`),
 		"kubelet asks cAdvisor, which knows image filesystem labels only for cri-o (pkg/kubelet/cadvisor/helpers_linux.go); containerd nodes log it too"},
-	{regexp.MustCompile(`"Skipping pod synchronization" err="PLEG is not healthy: pleg has yet to be successful"`),
-		"kubelet's start-up, before its first relist; logged on every runtime"},
+	{regexp.MustCompile(`"Skipping pod synchronization" err="\[?(container runtime status check may not have completed yet, )?PLEG is not healthy: pleg has yet to be successful\]?"`),
+		"kubelet's start-up, before its first relist and its first runtime status check (pkg/kubelet/runtime.go, runtimeErrors); logged on every runtime"},
 	{regexp.MustCompile(`"PodSandbox from runtime service failed" err="rpc error: code = InvalidArgument desc = pod_sandbox_id must not be empty`),
 		"kubelet probes PodSandboxStats(\"\") at start (cmd/kubelet/app/server.go) and logs any answer but success; containerd's NotFound is logged the same"},
 	{regexp.MustCompile(`nodes? \\?"wincri-node\\?" not found|Unable to register mirror pod because node is not registered yet`),
@@ -152,5 +152,22 @@ func TestRuntimeComplaints(t *testing.T) {
 	got := runtimeComplaints(log, accepted)
 	if len(got) != 2 || !strings.Contains(got[0], "runtime version") || !strings.Contains(got[1], strings.Repeat("b", 64)) {
 		t.Fatalf("complaints = %q, want the runtime version error and the status of a container never removed", got)
+	}
+}
+
+// TestKubeletStartupComplaintsAccepted pins lines kubelet logs at every
+// start, on any runtime, as accepted.
+func TestKubeletStartupComplaintsAccepted(t *testing.T) {
+	for _, line := range []string{
+		`E1205 23:52:56.688979    6531 kubelet.go:2697] "Skipping pod synchronization" err="PLEG is not healthy: pleg has yet to be successful"`,
+		`E1205 23:52:56.688979    6531 kubelet.go:2697] "Skipping pod synchronization" err="[container runtime status check may not have completed yet, PLEG is not healthy: pleg has yet to be successful]"`,
+	} {
+		if got := runtimeComplaints(line, acceptedKubeletComplaints); len(got) != 0 {
+			t.Errorf("start-up line not accepted: %s", line)
+		}
+	}
+	rejected := `E1205 23:52:56.688979    6531 kubelet.go:2697] "Skipping pod synchronization" err="container runtime is down"`
+	if got := runtimeComplaints(rejected, acceptedKubeletComplaints); len(got) != 1 {
+		t.Errorf("a runtime that is down must not be accepted: %q", got)
 	}
 }
