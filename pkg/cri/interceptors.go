@@ -21,16 +21,18 @@ import (
 // readiness gate, panic recovery, error mapping, metrics and logging.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	method := path.Base(info.FullMethod)
-	ctx, logger := withRequestLogger(ctx, method)
+	ctx, logger := s.withRequestLogger(ctx, method)
 	start := time.Now()
+	gated := false
 	defer func() {
 		if r := recover(); r != nil {
 			logger.Error(fmt.Errorf("panic: %v", r), "RPC panicked", "stack", string(debug.Stack()))
 			resp, err = nil, status.Errorf(codes.Internal, "%s: internal error: %v", method, r)
 		}
-		s.finish(logger, method, start, err)
+		s.finish(logger, method, start, err, gated)
 	}()
 	if err := s.gate(method); err != nil {
+		gated = true
 		return nil, err
 	}
 	if fields := invalidUTF8(req); fields != "" {
@@ -42,16 +44,18 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	method := path.Base(info.FullMethod)
-	ctx, logger := withRequestLogger(ss.Context(), method)
+	ctx, logger := s.withRequestLogger(ss.Context(), method)
 	start := time.Now()
+	gated := false
 	defer func() {
 		if r := recover(); r != nil {
 			logger.Error(fmt.Errorf("panic: %v", r), "RPC panicked", "stack", string(debug.Stack()))
 			err = status.Errorf(codes.Internal, "%s: internal error: %v", method, r)
 		}
-		s.finish(logger, method, start, err)
+		s.finish(logger, method, start, err, gated)
 	}()
 	if err := s.gate(method); err != nil {
+		gated = true
 		return err
 	}
 	return toStatus(handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
@@ -66,13 +70,16 @@ func (s *Server) gate(method string) error {
 	return toStatus(fmt.Errorf("wincri is recovering its state after a start, retry shortly: %w", errdefs.ErrUnavailable))
 }
 
-func (s *Server) finish(logger klog.Logger, method string, start time.Time, err error) {
+// finish records an RPC's outcome. A call the readiness gate turned away
+// (gated) is no fault: wincri logged its start and recovery already, and
+// kubelet polls throughout.
+func (s *Server) finish(logger klog.Logger, method string, start time.Time, err error, gated bool) {
 	code := status.Code(err)
 	s.metrics.observe(method, code, time.Since(start))
 	switch {
 	case err == nil:
 		logger.V(verbosity(method)).Info("RPC done", "duration", time.Since(start))
-	case runtimeFault(code):
+	case runtimeFault(code) && !gated:
 		logger.Error(err, "RPC failed", "code", code.String(), "duration", time.Since(start))
 	default:
 		// The caller's request, not wincri, is at fault: kubelet asks
@@ -104,8 +111,8 @@ func verbosity(method string) int {
 	return 0
 }
 
-func withRequestLogger(ctx context.Context, method string) (context.Context, klog.Logger) {
-	logger := klog.FromContext(ctx).WithValues("rpc", method, "requestID", newRequestID())
+func (s *Server) withRequestLogger(ctx context.Context, method string) (context.Context, klog.Logger) {
+	logger := s.logger.WithValues("rpc", method, "requestID", newRequestID())
 	return klog.NewContext(ctx, logger), logger
 }
 

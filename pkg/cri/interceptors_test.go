@@ -28,6 +28,7 @@ func TestNotReadyAnswersUnavailableExceptVersion(t *testing.T) {
 
 func TestPanicBecomesInternal(t *testing.T) {
 	env := newTestEnv(t, Options{Network: &fakeNetwork{panics: true}}, true)
+	env.log.Expect(`^RPC panicked: panic: network status exploded`, `^RPC failed: .*code = Internal desc = Status: internal error: network status exploded`)
 	_, err := env.runtime.Status(ctx(t), &runtime.StatusRequest{})
 	assert.Equal(t, codes.Internal, status.Code(err))
 	assert.Contains(t, status.Convert(err).Message(), "network status exploded")
@@ -45,6 +46,7 @@ func TestUnimplementedRPC(t *testing.T) {
 
 func TestDomainErrorsAreMappedOnce(t *testing.T) {
 	env := newTestEnv(t, Options{Network: &fakeNetwork{setError: errBoom}}, true)
+	env.log.Expect(`^RPC failed: .*code = Internal desc = boom `)
 	_, err := env.runtime.UpdateRuntimeConfig(ctx(t), &runtime.UpdateRuntimeConfigRequest{
 		RuntimeConfig: &runtime.RuntimeConfig{NetworkConfig: &runtime.NetworkConfig{PodCidr: "10.1.0.0/16"}},
 	})

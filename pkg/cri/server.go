@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/isolation"
@@ -32,6 +33,9 @@ type Options struct {
 	Runtime Runtime
 	// Registerer receives the RPC metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Logger is every request's logger, to which each RPC adds its name
+	// and a request id. klog.Background() when unset.
+	Logger klog.Logger
 }
 
 // Server implements the CRI RuntimeService and ImageService. RPCs that
@@ -56,6 +60,7 @@ type Server struct {
 	// cgroupDriver is the pods' cgroup driver, which kubelet must use
 	// too: "systemd", "cgroupfs" or "" (Windows).
 	cgroupDriver string
+	logger       klog.Logger
 }
 
 // New returns a Server that answers Unavailable until SetReady.
@@ -64,7 +69,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = klog.Background()
+	}
 	return &Server{
+		logger:  opts.Logger,
 		cfg:     opts.Config,
 		network: opts.Network,
 		images:  opts.Images,

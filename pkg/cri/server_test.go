@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/pkg/config"
 )
 
@@ -41,6 +42,8 @@ func (f *fakeNetwork) SetPodCIDR(cidr string) error {
 }
 
 type testEnv struct {
+	// log fails the test for an error the server logs unexpectedly.
+	log     *testlog.Log
 	srv     *Server
 	reg     *prometheus.Registry
 	runtime runtime.RuntimeServiceClient
@@ -58,6 +61,10 @@ func newTestEnv(t *testing.T, opts Options, ready bool) *testEnv {
 		opts.Network = &fakeNetwork{}
 	}
 	opts.Registerer = reg
+	log := testlog.New(t)
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = log.Logger()
+	}
 	srv, err := New(opts)
 	require.NoError(t, err)
 	if ready {
@@ -73,6 +80,7 @@ func newTestEnv(t *testing.T, opts Options, ready bool) *testEnv {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &testEnv{
+		log:     log,
 		srv:     srv,
 		reg:     reg,
 		runtime: runtime.NewRuntimeServiceClient(conn),

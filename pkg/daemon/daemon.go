@@ -70,7 +70,11 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wincri_state_quarantined_records",
+			Help: "State records set aside because they did not decode; see the state database's quarantine bucket.",
+		}, func() float64 { return float64(db.QuarantinedCount()) }))
 
 	svc, err := newServices(ctx, opts, db, reg)
 	if err != nil {
@@ -88,7 +92,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: rt, Registerer: reg})
+	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: rt, Registerer: reg, Logger: logger})
 	if err != nil {
 		_ = lis.Close()
 		return err

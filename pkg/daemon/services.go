@@ -53,6 +53,7 @@ func newServices(ctx context.Context, opts Options, db *store.Store, reg prometh
 		Network:    nw,
 		Images:     images,
 		LoggerPath: loggerPath,
+		Logger:     klog.FromContext(ctx),
 		NewShims: func(onEvent func(shim.Event)) (shim.Manager, error) {
 			s, err := shim.NewManager(shim.ManagerOpts{
 				StateDir: filepath.Join(opts.State, "shim"),

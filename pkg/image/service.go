@@ -110,6 +110,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.layers, err = newLayerStore(filepath.Join(opts.Root, "layers")); err != nil {
 		return nil, err
 	}
+	if err := s.setAsideUnreadable(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.layers.removeOrphans(ctx, s.store); err != nil {
 		return nil, fmt.Errorf("removing unfinished layers: %w", err)
 	}
@@ -122,6 +125,25 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// setAsideUnreadable moves image and layer records that do not decode
+// to the store's quarantine, so that one damaged record never fails every
+// later listing. The layer such a record described is then unowned and
+// removed like any other; the image is pulled again when next needed.
+func (s *Service) setAsideUnreadable(ctx context.Context) error {
+	_, badImages, err := store.Load[Image](s.store, bucketImages)
+	if err != nil {
+		return err
+	}
+	_, badLayers, err := store.Load[layerRecord](s.store, bucketLayers)
+	if err != nil {
+		return err
+	}
+	for _, q := range append(badImages, badLayers...) {
+		klog.FromContext(ctx).Error(errors.New(q.Reason), "A state record is unusable; it was moved to the quarantine bucket and the rest recovered", "bucket", q.Bucket, "key", q.Key)
+	}
+	return nil
 }
 
 // removeUnpackedBlobs deletes layer archives whose layer is unpacked: a

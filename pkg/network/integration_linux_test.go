@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/klog/v2"
-	"k8s.io/klog/v2/ktesting"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/internal/testutil"
 	"github.com/wincri/wincri/pkg/config"
 )
@@ -115,7 +115,7 @@ func TestIntegrationDefaultNetwork(t *testing.T) {
 		WithDefaultNetwork(DefaultNetwork{Name: "wincri-test", Bridge: bridge, Subnet: subnet}))
 	require.NoError(t, err)
 	require.NoError(t, m.Status())
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 
 	pod1 := PodNetwork{ID: "wincritest1" + suffix, Name: "server", Namespace: "test", UID: "u1",
 		PortMappings: []PortMapping{{Protocol: ProtocolTCP, ContainerPort: 8080, HostPort: 30000 + int32(octet)}}}
@@ -240,7 +240,7 @@ func TestIntegrationConcurrentPods(t *testing.T) {
 	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
 		WithDefaultNetwork(DefaultNetwork{Name: "wincri-conc", Bridge: bridge, Subnet: subnet}))
 	require.NoError(t, err)
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 
 	const n = 4
 	pods := make([]PodNetwork, n)
@@ -302,7 +302,7 @@ func TestIntegrationFailedAddLeavesNothing(t *testing.T) {
 	m, err := New(config.CNI{BinDirs: []string{binDir, cniBinDir}, ConfDir: confDir}, stateDir)
 	require.NoError(t, err)
 	require.NoError(t, m.Status())
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 
 	pod := PodNetwork{ID: "wincrifail" + suffix, Name: "f", Namespace: "test", UID: "u"}
 	_, err = m.Setup(ctx, pod)

@@ -14,7 +14,7 @@ import (
 
 func TestContainerLifecycle(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
+	ctx := e.ctx()
 	pod := e.runPod("web")
 	a := e.runContainer(pod, "a")
 	b := e.runContainer(pod, "b")
@@ -58,7 +58,7 @@ func TestContainerLifecycle(t *testing.T) {
 
 func TestCreateContainerRules(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
+	ctx := e.ctx()
 	pod := e.runPod("web")
 	first := e.runContainer(pod, "a")
 
@@ -141,7 +141,7 @@ func TestStopContainerKillsAfterGracePeriod(t *testing.T) {
 	id := e.runContainer(pod, "stubborn")
 	require.NoError(t, e.shims.IgnoreSignals(id, ""))
 	start := time.Now()
-	require.NoError(t, e.m.StopContainer(t.Context(), id, 1))
+	require.NoError(t, e.m.StopContainer(e.ctx(), id, 1))
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "the grace period is honoured")
 	c := e.container(id)
 	assert.Equal(t, ContainerExited, c.State)
@@ -172,7 +172,7 @@ func TestUpdateContainerResources(t *testing.T) {
 	pod := e.runPod("web")
 	id := e.runContainer(pod, "a")
 	r := &runtime.ContainerResources{Linux: &runtime.LinuxContainerResources{MemoryLimitInBytes: 64 << 20}}
-	require.NoError(t, e.m.UpdateContainerResources(t.Context(), id, r, nil))
+	require.NoError(t, e.m.UpdateContainerResources(e.ctx(), id, r, nil))
 	assert.Equal(t, int64(64<<20), e.plat.updatedMemory)
 	task, _ := e.shims.Task(id)
 	assert.NotEmpty(t, task.Updates, "a running task is updated in place")
@@ -187,8 +187,8 @@ func TestEventsFollowTheLifecycle(t *testing.T) {
 	defer cancel()
 	pod := e.runPod("web")
 	id := e.runContainer(pod, "a")
-	require.NoError(t, e.m.StopContainer(t.Context(), id, 0))
-	require.NoError(t, e.m.RemoveContainer(t.Context(), id))
+	require.NoError(t, e.m.StopContainer(e.ctx(), id, 0))
+	require.NoError(t, e.m.RemoveContainer(e.ctx(), id))
 	var got []EventType
 	for len(got) < 5 {
 		select {
@@ -213,12 +213,12 @@ func TestExecStartErrorOnStoppingContainer(t *testing.T) {
 	require.NoError(t, err)
 	startErr := errors.New("OCI runtime exec failed: read init-p: connection reset by peer")
 
-	err = e.m.execStartError(t.Context(), s, id, startErr)
+	err = e.m.execStartError(e.ctx(), s, id, startErr)
 	assert.False(t, errdefs.IsFailedPrecondition(err), "a running container: %v", err)
 	assert.ErrorIs(t, err, startErr)
 
 	require.NoError(t, e.shims.Exit(id, "", 137))
-	err = e.m.execStartError(t.Context(), s, id, startErr)
+	err = e.m.execStartError(e.ctx(), s, id, startErr)
 	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
 	assert.Contains(t, err.Error(), "stopped while the exec was starting")
 }
@@ -230,7 +230,7 @@ func TestExecSyncTimeoutKillsAndDeletesTheExec(t *testing.T) {
 	e := newEnv(t)
 	pod := e.runPod("web")
 	id := e.runContainer(pod, "app")
-	_, err := e.m.ExecSync(t.Context(), id, []string{"sleep", "100"}, 100*time.Millisecond)
+	_, err := e.m.ExecSync(e.ctx(), id, []string{"sleep", "100"}, 100*time.Millisecond)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	info, ok := e.shims.Task(id)
 	require.True(t, ok)

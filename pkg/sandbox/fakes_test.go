@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/network"
@@ -29,6 +30,8 @@ type fakeNetwork struct {
 	setupErr  error
 	active    map[string]bool
 	teardowns int
+	// teardownErr, when set, is what Teardown answers.
+	teardownErr error
 }
 
 func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error) {
@@ -48,6 +51,9 @@ func (f *fakeNetwork) Teardown(_ context.Context, pod network.PodNetwork) error 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.teardowns++
+	if f.teardownErr != nil {
+		return f.teardownErr
+	}
 	delete(f.active, pod.ID)
 	return nil
 }
@@ -151,7 +157,12 @@ type env struct {
 	// events forwards the fake shims' events to the current Manager.
 	mu     sync.Mutex
 	target func(shim.Event)
+	// log fails the test for an error the Manager logs unexpectedly.
+	log *testlog.Log
 }
+
+// ctx is a request context carrying the test's checked logger.
+func (e *env) ctx() context.Context { return e.log.Context() }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -165,6 +176,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = db.Close() })
 	e := &env{
 		t:    t,
+		log:  testlog.New(t),
 		net:  &fakeNetwork{active: map[string]bool{}},
 		plat: &fakePlatform{podCleanups: map[string]int{}, ctrCleanups: map[string]int{}},
 		db:   db,
@@ -193,6 +205,7 @@ func (e *env) newManager() *Manager {
 		Images:     fakeImages{},
 		Platform:   e.plat,
 		LoggerPath: "/usr/local/bin/wincri-logger",
+		Logger:     e.log.Logger(),
 		NewShims: func(on func(shim.Event)) (shim.Manager, error) {
 			e.mu.Lock()
 			e.target = on
@@ -208,7 +221,7 @@ func (e *env) newManager() *Manager {
 func (e *env) restart() {
 	e.t.Helper()
 	e.m = e.newManager()
-	require.NoError(e.t, e.m.Recover(e.t.Context()))
+	require.NoError(e.t, e.m.Recover(e.ctx()))
 }
 
 func podConfig(name string) *runtime.PodSandboxConfig {
@@ -232,7 +245,7 @@ func containerConfig(name string) *runtime.ContainerConfig {
 // runPod runs a pod and returns its id.
 func (e *env) runPod(name string) string {
 	e.t.Helper()
-	id, err := e.m.RunPod(e.t.Context(), podConfig(name), "")
+	id, err := e.m.RunPod(e.ctx(), podConfig(name), "")
 	require.NoError(e.t, err)
 	return id
 }
@@ -240,9 +253,9 @@ func (e *env) runPod(name string) string {
 // runContainer creates and starts a container in pod.
 func (e *env) runContainer(podID, name string) string {
 	e.t.Helper()
-	id, err := e.m.CreateContainer(e.t.Context(), podID, containerConfig(name))
+	id, err := e.m.CreateContainer(e.ctx(), podID, containerConfig(name))
 	require.NoError(e.t, err)
-	require.NoError(e.t, e.m.StartContainer(e.t.Context(), id))
+	require.NoError(e.t, e.m.StartContainer(e.ctx(), id))
 	return id
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/isolation"
@@ -37,6 +38,9 @@ type Options struct {
 	// BuildTimeout bounds RunPodSandbox and CreateContainer, which go on
 	// when their caller's deadline passes.
 	BuildTimeout time.Duration
+	// Logger logs what happens outside any request: task exits, dead
+	// shims. klog.Background() when unset.
+	Logger klog.Logger
 }
 
 // Manager runs pods and containers.
@@ -53,8 +57,10 @@ type Manager struct {
 	buildTimeout time.Duration
 	// loggerPath is the wincri-logger executable.
 	loggerPath string
-	events     *broadcaster
-	host       isolation.Host
+	// logger is for work no request carries: events, dead shims.
+	logger klog.Logger
+	events *broadcaster
+	host   isolation.Host
 
 	mu       sync.RWMutex
 	pods     map[string]*pod
@@ -74,6 +80,9 @@ func New(opts Options) (*Manager, error) {
 	if opts.BuildTimeout == 0 {
 		opts.BuildTimeout = 4 * time.Minute
 	}
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = klog.Background()
+	}
 	m := &Manager{
 		cfg:          opts.Config,
 		dirs:         dirs{root: opts.Root, state: opts.State},
@@ -84,6 +93,7 @@ func New(opts Options) (*Manager, error) {
 		cleanup:      opts.CleanupTimeout,
 		buildTimeout: opts.BuildTimeout,
 		loggerPath:   opts.LoggerPath,
+		logger:       opts.Logger,
 		events:       newBroadcaster(),
 		pods:         map[string]*pod{},
 		podNames:     map[string]string{},

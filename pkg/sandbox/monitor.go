@@ -15,7 +15,7 @@ const shimDiedExitCode = 255
 // handleEvent receives the shims' task events, in order, on the shim
 // driver's event goroutine.
 func (m *Manager) handleEvent(e shim.Event) {
-	logger := klog.Background().WithValues("topic", e.Topic, "id", e.ContainerID)
+	logger := m.logger.WithValues("topic", e.Topic, "id", e.ContainerID)
 	switch e.Topic {
 	case shim.TopicTaskOOM:
 		if c, err := m.getContainer(e.ContainerID); err == nil {
@@ -51,7 +51,7 @@ func (m *Manager) handleEvent(e shim.Event) {
 // containerExited records a container's exit once, releases its task in
 // the shim and wakes whoever waits for it.
 func (m *Manager) containerExited(c *container, code int32, at time.Time, reason, message string) {
-	logger := klog.Background().WithValues("containerID", c.snapshot().ID)
+	logger := m.logger.WithValues("containerID", c.snapshot().ID)
 	var first, startPending bool
 	err := m.updateContainer(c, func(r *ContainerRecord) {
 		if r.State != ContainerRunning && r.State != ContainerCreated {
@@ -104,10 +104,10 @@ func (m *Manager) deleteTask(podID, id string) {
 	if s == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), taskExitTimeout)
+	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), taskExitTimeout)
 	defer cancel()
 	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
-		klog.Background().Error(err, "Deleting an exited task", "containerID", id)
+		m.logger.Error(err, "Deleting an exited task", "containerID", id)
 	}
 }
 
@@ -123,10 +123,10 @@ func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
 		r.State, r.ExitCode, r.ExitedAt = PodNotReady, code, at
 	})
 	if err != nil {
-		klog.Background().Error(err, "Recording a sandbox exit", "podSandboxID", p.id)
+		m.logger.Error(err, "Recording a sandbox exit", "podSandboxID", p.id)
 	}
 	if changed {
-		klog.Background().Info("Pod sandbox task exited", "podSandboxID", p.id, "exitCode", code)
+		m.logger.Info("Pod sandbox task exited", "podSandboxID", p.id, "exitCode", code)
 		m.publish(EventStopped, p.id, p.id)
 	}
 }
@@ -149,7 +149,7 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 			return // released while the lock was awaited
 		}
 		rec := p.snapshot()
-		logger := klog.Background().WithValues("podSandboxID", rec.ID, "shimPid", rec.ShimPid)
+		logger := m.logger.WithValues("podSandboxID", rec.ID, "shimPid", rec.ShimPid)
 		logger.Info("The pod's shim died")
 		now := time.Now()
 		for _, c := range m.podContainers(rec.ID) {
@@ -158,7 +158,7 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 		m.podTaskExited(p, shimDiedExitCode, now)
 		p.setShim(nil)
 		_ = s.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), m.cleanup)
+		ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), m.cleanup)
 		defer cancel()
 		if err := m.cleanupDeadShim(ctx, rec); err != nil {
 			logger.Error(err, "Cleaning up the dead shim")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -218,28 +219,27 @@ func (m *Manager) sandboxImage(ctx context.Context, h isolation.Handler) (*image
 // forgets it. Every step tolerates what is already gone.
 func (m *Manager) destroyPod(ctx context.Context, p *pod) error {
 	rec := p.snapshot()
+	// A step that finds its object already gone is done; the others keep
+	// their class, which decides the caller's gRPC code.
 	var errs []error
-	if err := m.stopPodTask(ctx, p); err != nil {
-		errs = append(errs, err)
+	step := func(err error) {
+		if err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, err)
+		}
 	}
-	if err := m.releasePodShim(ctx, p); err != nil {
-		errs = append(errs, err)
-	}
+	step(m.stopPodTask(ctx, p))
+	step(m.releasePodShim(ctx, p))
 	if cfg := p.cfg; !hostNetwork(cfg) {
 		if err := m.network.Teardown(ctx, podNetwork(rec.ID, cfg, rec.NetNS)); err != nil {
-			errs = append(errs, fmt.Errorf("tearing down the pod network: %w", err))
+			step(fmt.Errorf("tearing down the pod network: %w", err))
 		}
 	}
 	faultpoint.Hit(ctx, faultpoint.PodAfterNetworkTeardown)
-	if err := m.plat.CleanupPod(ctx, rec.ID); err != nil {
-		errs = append(errs, err)
-	}
-	if err := os.RemoveAll(m.dirs.podBundle(rec.ID)); err != nil {
-		errs = append(errs, err)
-	}
+	step(m.plat.CleanupPod(ctx, rec.ID))
+	step(os.RemoveAll(m.dirs.podBundle(rec.ID)))
 	if len(errs) > 0 {
 		// Keep the record: recovery retries the cleanup.
-		return fmt.Errorf("cleaning up pod sandbox %s: %v", rec.ID, errs)
+		return fmt.Errorf("cleaning up pod sandbox %s: %w", rec.ID, errors.Join(errs...))
 	}
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(bucketPods, rec.ID) }); err != nil {
 		return err

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -14,7 +15,7 @@ import (
 
 func TestPodLifecycle(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
+	ctx := e.ctx()
 	id := e.runPod("web")
 
 	p, err := e.m.PodStatus(id[:12])
@@ -49,17 +50,17 @@ func TestRunPodNameReservation(t *testing.T) {
 	e := newEnv(t)
 	id := e.runPod("web")
 
-	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	again, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 	require.NoError(t, err, "a retry of the same request")
 	assert.Equal(t, id, again, "gets the pod the first request built")
 
 	other := podConfig("web")
 	other.Hostname = "different"
-	_, err = e.m.RunPod(t.Context(), other, "")
+	_, err = e.m.RunPod(e.ctx(), other, "")
 	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
 	assert.Contains(t, err.Error(), id, "the error names the holder")
 
-	_, err = e.m.RunPod(t.Context(), podConfig("db"), "gvisor")
+	_, err = e.m.RunPod(e.ctx(), podConfig("db"), "gvisor")
 	assert.True(t, errdefs.IsInvalidArgument(err), "unknown handler: %v", err)
 	assert.Contains(t, err.Error(), "process", "the error lists the configured handlers")
 }
@@ -70,7 +71,7 @@ func TestRunPodFailureUndoesEverything(t *testing.T) {
 			e := newEnv(t)
 			boom := errors.New("boom")
 			e.shims.FailNext(method, boom)
-			_, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+			_, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 			require.ErrorIs(t, err, boom)
 			assert.Empty(t, e.m.ListPods(PodFilter{}))
 			ids, _ := e.net.ListNamespaces()
@@ -85,7 +86,7 @@ func TestRunPodFailureUndoesEverything(t *testing.T) {
 func TestRunPodNetworkFailure(t *testing.T) {
 	e := newEnv(t)
 	e.net.setupErr = errors.New("cni: no IPs left")
-	_, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	_, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no IPs left")
 	assert.Empty(t, e.shims.Launches(), "no shim is started without a network")
@@ -118,11 +119,48 @@ func assertNoRecords(t *testing.T, db *store.Store) {
 
 func TestRunPodOutlivesItsCaller(t *testing.T) {
 	e := newEnv(t)
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(e.ctx())
 	cancel() // kubelet's deadline passed while the request was queued
 	id, err := e.m.RunPod(ctx, podConfig("web"), "")
 	require.NoError(t, err, "the pod is built for the caller's retry")
-	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	again, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 	require.NoError(t, err)
 	assert.Equal(t, id, again)
+}
+
+// TestRemovePodTeardownErrorsKeepTheirClass: a teardown step's error keeps
+// its class through RemovePod (so the gRPC code is right), and a step that
+// finds its object already gone counts as done.
+func TestRemovePodTeardownErrorsKeepTheirClass(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error
+		check   func(error) bool
+		removed bool
+	}{
+		{name: "already gone is success", err: fmt.Errorf("network namespace: %w", errdefs.ErrNotFound), removed: true},
+		{name: "unavailable stays unavailable", err: fmt.Errorf("CNI plugin: %w", errdefs.ErrUnavailable), check: errdefs.IsUnavailable},
+		{name: "a precondition stays a precondition", err: fmt.Errorf("network in use: %w", errdefs.ErrFailedPrecondition), check: errdefs.IsFailedPrecondition},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			id := e.runPod("web")
+			require.NoError(t, e.m.StopPod(e.ctx(), id))
+			e.net.mu.Lock()
+			e.net.teardownErr = tc.err
+			e.net.mu.Unlock()
+			err := e.m.RemovePod(e.ctx(), id)
+			if tc.removed {
+				require.NoError(t, err)
+				_, err = e.m.PodStatus(id)
+				assert.True(t, errdefs.IsNotFound(err), "the pod is forgotten: %v", err)
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, tc.check(err), "%v", err)
+			assert.Contains(t, err.Error(), id)
+			_, err = e.m.PodStatus(id)
+			assert.NoError(t, err, "the record stays for a retry")
+		})
+	}
 }

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -20,29 +22,23 @@ import (
 // serving requests.
 func (m *Manager) Recover(ctx context.Context) error {
 	logger := klog.FromContext(ctx)
-	var pods []PodRecord
-	var ctrs []ContainerRecord
-	err := m.db.View(func(tx *store.Tx) error {
-		var err error
-		if pods, err = store.List[PodRecord](tx, bucketPods); err != nil {
-			return err
-		}
-		ctrs, err = store.List[ContainerRecord](tx, bucketContainers)
-		return err
-	})
+	pods, bad, err := store.Load[PodRecord](m.db, bucketPods)
 	if err != nil {
 		return fmt.Errorf("loading state: %w", err)
 	}
-	for _, rec := range pods {
-		if err := m.loadPod(rec); err != nil {
-			return err
-		}
+	ctrs, badCtrs, err := store.Load[ContainerRecord](m.db, bucketContainers)
+	if err != nil {
+		return fmt.Errorf("loading state: %w", err)
 	}
-	for _, rec := range ctrs {
-		if err := m.loadContainer(rec); err != nil {
-			return err
-		}
+	for _, q := range append(bad, badCtrs...) {
+		logQuarantined(logger, q.Bucket, q.Key, errors.New(q.Reason))
 	}
+	pods = slices.DeleteFunc(pods, func(rec PodRecord) bool {
+		return m.quarantineUnless(logger, bucketPods, rec.ID, m.loadPod(rec))
+	})
+	ctrs = slices.DeleteFunc(ctrs, func(rec ContainerRecord) bool {
+		return m.quarantineUnless(logger, bucketContainers, rec.ID, m.loadContainer(rec))
+	})
 	for _, rec := range pods {
 		p, _ := m.getPod(rec.ID)
 		m.reconnectPod(ctx, p)
@@ -72,6 +68,24 @@ func (m *Manager) Recover(ctx context.Context) error {
 	m.removeOrphans(ctx)
 	logger.Info("State recovered", "pods", len(m.ListPods(PodFilter{})), "containers", len(m.ListContainers(ContainerFilter{})))
 	return nil
+}
+
+// quarantineUnless moves a record that failed to load (err) aside and
+// reports whether it did: one bad record never stops the recovery of the
+// others, and is kept for an operator to look at.
+func (m *Manager) quarantineUnless(logger klog.Logger, bucket, id string, err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, qerr := m.db.Quarantine(bucket, id, err.Error()); qerr != nil {
+		logger.Error(qerr, "Moving an unusable state record to the quarantine bucket", "bucket", bucket, "key", id)
+	}
+	logQuarantined(logger, bucket, id, err)
+	return true
+}
+
+func logQuarantined(logger klog.Logger, bucket, key string, err error) {
+	logger.Error(err, "A state record is unusable; it was moved to the quarantine bucket and the rest recovered", "bucket", bucket, "key", key)
 }
 
 func (m *Manager) loadPod(rec PodRecord) error {

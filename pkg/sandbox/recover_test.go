@@ -56,7 +56,7 @@ func TestRecoverRunningStaysRunning(t *testing.T) {
 	assert.Equal(t, pid, c.Pid)
 	assert.Equal(t, PodReady, e.pod(podID).State)
 	// The recovered container is fully managed: its stop is seen.
-	require.NoError(t, e.m.StopContainer(t.Context(), id, 0))
+	require.NoError(t, e.m.StopContainer(e.ctx(), id, 0))
 	c = e.container(id)
 	assert.Equal(t, ContainerExited, c.State)
 	assert.Equal(t, int32(137), c.ExitCode)
@@ -127,8 +127,8 @@ func TestRecoverShimGone(t *testing.T) {
 	assert.True(t, cleaned, "the dead shim is cleaned with its delete subcommand")
 
 	// kubelet then stops and removes the pod.
-	require.NoError(t, e.m.StopPod(t.Context(), podID))
-	require.NoError(t, e.m.RemovePod(t.Context(), podID))
+	require.NoError(t, e.m.StopPod(e.ctx(), podID))
+	require.NoError(t, e.m.RemovePod(e.ctx(), podID))
 	_, err := e.m.PodStatus(podID)
 	assert.True(t, errdefs.IsNotFound(err))
 	assert.False(t, e.net.isActive(podID))
@@ -181,7 +181,7 @@ func TestRecoverUndoesInterruptedRequests(t *testing.T) {
 	assert.False(t, e.net.isActive(halfPod.ID), "its network is torn down")
 
 	// Its name is free again, and the finished objects are untouched.
-	_, err = e.m.RunPod(t.Context(), podConfig("halfpod"), "")
+	_, err = e.m.RunPod(e.ctx(), podConfig("halfpod"), "")
 	require.NoError(t, err)
 	assert.Equal(t, ContainerRunning, e.container(ctrID).State)
 	assert.Equal(t, PodReady, e.pod(podID).State)
@@ -226,18 +226,18 @@ func TestRecoverKeepsNames(t *testing.T) {
 	e.crash()
 	e.restart()
 
-	again, err := e.m.RunPod(t.Context(), podConfig("web"), "")
+	again, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 	require.NoError(t, err)
 	assert.Equal(t, podID, again)
 	other := podConfig("web")
 	other.Hostname = "different"
-	_, err = e.m.RunPod(t.Context(), other, "")
+	_, err = e.m.RunPod(e.ctx(), other, "")
 	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
-	_, err = e.m.CreateContainer(t.Context(), podID, containerConfig("app"))
+	_, err = e.m.CreateContainer(e.ctx(), podID, containerConfig("app"))
 	require.NoError(t, err, "a retry of the same container gets it")
 	changed := containerConfig("app")
 	changed.Command = []string{"true"}
-	_, err = e.m.CreateContainer(t.Context(), podID, changed)
+	_, err = e.m.CreateContainer(e.ctx(), podID, changed)
 	assert.True(t, errdefs.IsAlreadyExists(err), "%v", err)
 	assert.Contains(t, err.Error(), ctrID)
 }
@@ -260,17 +260,17 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 func TestRecoverInterruptedStart(t *testing.T) {
 	e := newEnv(t)
 	podID := e.runPod("web")
-	id, err := e.m.CreateContainer(t.Context(), podID, containerConfig("app"))
+	id, err := e.m.CreateContainer(e.ctx(), podID, containerConfig("app"))
 	require.NoError(t, err)
 	p, err := e.m.getPod(podID)
 	require.NoError(t, err)
-	_, err = p.getShim().Create(t.Context(), shimCreateOpts(e, id))
+	_, err = p.getShim().Create(e.ctx(), shimCreateOpts(e, id))
 	require.NoError(t, err)
 	e.crash()
 	e.restart()
 
 	assert.Equal(t, ContainerCreated, e.container(id).State)
-	require.NoError(t, e.m.StartContainer(t.Context(), id), "the leftover task of the interrupted start is replaced")
+	require.NoError(t, e.m.StartContainer(e.ctx(), id), "the leftover task of the interrupted start is replaced")
 	assert.Equal(t, ContainerRunning, e.container(id).State)
 }
 
@@ -287,14 +287,60 @@ func TestRecoverInterruptedRemovePod(t *testing.T) {
 	e.mu.Lock()
 	e.target = nil // the sandbox exit never reaches this Manager
 	e.mu.Unlock()
-	require.NoError(t, e.m.stopPodTask(t.Context(), p))
-	require.NoError(t, e.m.releasePodShim(t.Context(), p))
+	require.NoError(t, e.m.stopPodTask(e.ctx(), p))
+	require.NoError(t, e.m.releasePodShim(e.ctx(), p))
 	e.crash()
 	e.restart()
 
 	assert.Equal(t, PodNotReady, e.pod(podID).State)
-	require.NoError(t, e.m.RemovePod(t.Context(), podID))
+	require.NoError(t, e.m.RemovePod(e.ctx(), podID))
 	_, err = e.m.PodStatus(podID)
 	assert.True(t, errdefs.IsNotFound(err))
 	assert.False(t, e.net.isActive(podID))
+}
+
+// TestRecoverQuarantinesUnusableRecords: one record that does not decode,
+// or whose config does not, is set aside; the others are recovered and
+// wincri starts.
+func TestRecoverQuarantinesUnusableRecords(t *testing.T) {
+	e := newEnv(t)
+	good := e.runPod("good")
+	goodCtr := e.runContainer(good, "app")
+	badPod := e.runPod("bad-config")
+	other := e.runPod("other")
+	badCtr := e.runContainer(other, "garbled")
+	keptCtr := e.runContainer(other, "kept")
+	e.crash()
+	require.NoError(t, e.db.Update(func(tx *store.Tx) error {
+		if err := tx.Put(bucketContainers, badCtr, "not a container record"); err != nil {
+			return err
+		}
+		var rec PodRecord
+		if err := tx.Get(bucketPods, badPod, &rec); err != nil {
+			return err
+		}
+		rec.Config = []byte{0xff, 0xff, 0xff}
+		return tx.Put(bucketPods, badPod, rec)
+	}))
+	e.log.Expect(`^A state record is unusable; .* bucket=containers key=`+badCtr,
+		`^A state record is unusable; .* bucket=pods key=`+badPod)
+
+	e.restart()
+
+	assert.Equal(t, ContainerRunning, e.container(goodCtr).State)
+	assert.Equal(t, ContainerRunning, e.container(keptCtr).State)
+	assert.Equal(t, PodReady, e.pod(good).State)
+	_, err := e.m.PodStatus(badPod)
+	assert.True(t, errdefs.IsNotFound(err), "%v", err)
+	_, err = e.m.ContainerStatus(badCtr)
+	assert.True(t, errdefs.IsNotFound(err), "%v", err)
+	q, err := e.db.QuarantinedRecords()
+	require.NoError(t, err)
+	require.Len(t, q, 2)
+	assert.Equal(t, []string{bucketContainers + "/" + badCtr, bucketPods + "/" + badPod}, []string{q[0].Bucket + "/" + q[0].Key, q[1].Bucket + "/" + q[1].Key})
+
+	// The next start finds nothing left to set aside.
+	e.crash()
+	e.restart()
+	assert.Equal(t, 2, e.db.QuarantinedCount())
 }

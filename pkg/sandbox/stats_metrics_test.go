@@ -155,7 +155,7 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	require.NoError(t, err)
 	writeProc(t, cache.procRoot, pod.Pid, e.container(id).Pid)
 
-	pods := e.m.PodStats(t.Context(), cache, PodFilter{})
+	pods := e.m.PodStats(e.ctx(), cache, PodFilter{})
 	require.Len(t, pods, 1)
 	// A pod network is read from its namespace, which the fake network
 	// does not make: stand in for what it would hold.

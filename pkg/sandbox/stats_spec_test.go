@@ -6,12 +6,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/pkg/stats"
 )
 
 func TestSpecCache(t *testing.T) {
 	var c specCache
-	ctx := t.Context()
+	ctx := testlog.New(t).Context()
 	steps := []struct {
 		name string
 		id   string

@@ -66,11 +66,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 		if dst == nil {
 			dst = io.Discard
 		}
-		output.Go(func() {
-			if _, err := io.Copy(failWriter{w: dst, fail: clientGone}, src); errors.Is(err, errClientWrite) {
-				logger.V(2).Info("Exec client stopped taking output")
-			}
-		})
+		output.Go(func() { copyToClient(logger, dst, src, clientGone) })
 	}
 	copyOut(stdout, pipes.Stdout)
 	copyOut(stderr, pipes.Stderr)
@@ -103,6 +99,19 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	}
 	drainOutput(&output, pipes)
 	return int32(st.ExitStatus), nil
+}
+
+// copyToClient copies an exec's output to the client until the shim
+// closes it. When a write to the client fails, clientGone is called and
+// the rest is read and dropped: a shim deleting the exec first drains its
+// output, and would wait for a reader that is gone ("failed to drain exec
+// process io", containerd-shim-runc-v2's process/exec.go,
+// execProcess.delete).
+func copyToClient(logger klog.Logger, dst io.Writer, src io.Reader, clientGone func()) {
+	if _, err := io.Copy(failWriter{w: dst, fail: clientGone}, src); errors.Is(err, errClientWrite) {
+		logger.V(2).Info("Exec client stopped taking output")
+		_, _ = io.Copy(io.Discard, src)
+	}
 }
 
 // drainOutput waits for the output copies, at most ioDrainTimeout: a

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
-	"k8s.io/klog/v2/ktesting"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/internal/testutil"
 	"github.com/wincri/wincri/pkg/shim"
 )
@@ -173,7 +173,7 @@ func killShimOnCleanup(t testing.TB, pid int) {
 
 func TestRuncShimPodLifecycle(t *testing.T) {
 	shimBin, busybox := testutil.RuncShimEnv(t)
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
@@ -294,7 +294,7 @@ func TestRuncShimPodLifecycle(t *testing.T) {
 
 func TestRuncShimDeathAndCleanup(t *testing.T) {
 	shimBin, busybox := testutil.RuncShimEnv(t)
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
@@ -347,7 +347,7 @@ func TestRuncShimDeathAndCleanup(t *testing.T) {
 // a task: the fixed cost the shim adds to every RunPodSandbox.
 func BenchmarkRuncShimLaunch(b *testing.B) {
 	shimBin, busybox := testutil.RuncShimEnv(b)
-	_, ctx := ktesting.NewTestContext(b)
+	ctx := testlog.New(b).Context()
 	d, root := newDriver(b, "wincri-bench", &eventLog{})
 	bundle := writeBundle(b, root, busybox, "pod1", map[string]string{
 		shim.AnnotationContainerType: shim.ContainerTypeSandbox,
@@ -377,7 +377,7 @@ func BenchmarkRuncShimLaunch(b *testing.B) {
 // same shim, and the shim's events reach the new Driver.
 func TestRuncShimSurvivesRestart(t *testing.T) {
 	shimBin, busybox := testutil.RuncShimEnv(t)
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 

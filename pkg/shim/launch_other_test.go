@@ -19,7 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"k8s.io/klog/v2/ktesting"
+
+	"github.com/wincri/wincri/internal/testlog"
 )
 
 // fakeShimScript records how it was invoked next to itself and answers
@@ -87,7 +88,7 @@ func (s *logSink) contains(sub string) bool {
 }
 
 func TestLaunchInvocation(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	fs := newFakeShim(t)
 	fake := &fakeTaskV2{shimPid: 4242}
 	addr, _ := serveFake(t, func(s *ttrpc.Server) { taskv2.RegisterTTRPCTaskService(s, fake) })
@@ -141,7 +142,7 @@ func TestLaunchInvocation(t *testing.T) {
 }
 
 func TestLaunchFailures(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	fs := newFakeShim(t)
 	d := newTestDriver(t, ManagerOpts{})
 	bundle := shortDir(t)
@@ -164,7 +165,7 @@ func TestLaunchFailures(t *testing.T) {
 }
 
 func TestCleanupInvocation(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	fs := newFakeShim(t)
 	d := newTestDriver(t, ManagerOpts{Namespace: "wincri-test", Address: "/run/wincri/wincri.sock", PublishBinary: "/usr/bin/wincri"})
 	bundle := filepath.Join(shortDir(t), "pod1")

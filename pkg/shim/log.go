@@ -37,16 +37,27 @@ func logShimLine(logger klog.Logger, line string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
-	switch shimLogLevel(line) {
-	case "error", "fatal", "panic":
+	switch level := shimLogLevel(line); {
+	case level == "error" && duringShutdown(line):
+		logger.V(2).Info("Shim log", "line", line)
+	case level == "error", level == "fatal", level == "panic":
 		logger.Error(nil, "Shim log", "line", line)
-	case "warning", "warn":
+	case level == "warning", level == "warn":
 		logger.Info("Shim log", "line", line)
-	case "debug", "trace":
+	case level == "debug", level == "trace":
 		logger.V(5).Info("Shim log", "line", line)
 	default:
 		logger.V(2).Info("Shim log", "line", line)
 	}
+}
+
+// duringShutdown tells whether a shim's error line is the shim's own
+// loops ending while it shuts down, as wincri asked it to: runc-v2's
+// goroutines log the shutdown cause as their error (its OOM watcher,
+// "cgroups: epoll wait", in a loop: containerd's pkg/oom/v1/v1.go,
+// epoller.Run). Nothing failed.
+func duringShutdown(line string) bool {
+	return strings.Contains(line, " error=shutdown")
 }
 
 // shimLogLevel extracts the value of the logrus "level=" field.

@@ -33,6 +33,7 @@ func TestCopyShimLog(t *testing.T) {
 	in := strings.Join([]string{
 		`level=error msg="always shown"`,
 		`level=info msg="needs -v=2"`,
+		`level=error msg="cgroups: epoll wait" error=shutdown runtime=io.containerd.runc.v2`,
 		``,
 		long,
 		`level=warning msg="last line without newline"`,
@@ -50,7 +51,7 @@ func TestCopyShimLog(t *testing.T) {
 		{
 			name:      "verbose",
 			verbosity: 2,
-			want: []string{"always shown", "needs -v=2", strings.Repeat("x", maxShimLogLine) + `"`,
+			want: []string{"always shown", "needs -v=2", "epoll wait", strings.Repeat("x", maxShimLogLine) + `"`,
 				`"line"="xxxxxxxxxx"`, "last line without newline"},
 		},
 	}

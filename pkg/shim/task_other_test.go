@@ -17,7 +17,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/klog/v2/ktesting"
+
+	"github.com/wincri/wincri/internal/testlog"
 )
 
 func newTestDriver(t *testing.T, opts ManagerOpts) *Driver {
@@ -32,7 +33,7 @@ func newTestDriver(t *testing.T, opts ManagerOpts) *Driver {
 }
 
 func TestTaskAPIv2(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	fake := &fakeTaskV2{shimPid: 4242}
 	addr, _ := serveFake(t, func(s *ttrpc.Server) { taskv2.RegisterTTRPCTaskService(s, fake) })
 	d := newTestDriver(t, ManagerOpts{})
@@ -109,7 +110,7 @@ func TestTaskAPIv2(t *testing.T) {
 }
 
 func TestTaskAPIv3UsesV3Service(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	addr, _ := serveFake(t, func(s *ttrpc.Server) { taskv3.RegisterTTRPCTaskService(s, fakeTaskV3{}) })
 	d := newTestDriver(t, ManagerOpts{})
 	s, err := d.Connect(ctx, Address{Address: addr, Version: 3})
@@ -122,7 +123,7 @@ func TestTaskAPIv3UsesV3Service(t *testing.T) {
 }
 
 func TestConnectWrongTaskAPIVersion(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	addr, _ := serveFake(t, func(s *ttrpc.Server) { taskv3.RegisterTTRPCTaskService(s, fakeTaskV3{}) })
 	d := newTestDriver(t, ManagerOpts{})
 	_, err := d.Connect(ctx, Address{Address: addr, Version: 2})
@@ -130,7 +131,7 @@ func TestConnectWrongTaskAPIVersion(t *testing.T) {
 }
 
 func TestConnectionSharingAndLoss(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	bundle := shortDir(t)
 	require.NoError(t, os.WriteFile(filepath.Join(bundle, "shim.pid"), []byte("77\n"), 0o644))
 	fake := &fakeTaskV2{} // answers Connect with no pid: shim.pid is used
@@ -169,7 +170,7 @@ func TestConnectionSharingAndLoss(t *testing.T) {
 }
 
 func TestConnectErrors(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	d := newTestDriver(t, ManagerOpts{})
 	tests := []struct {
 		name    string
@@ -218,14 +219,14 @@ func TestNewManagerDefaults(t *testing.T) {
 
 	// After Close, nothing launches.
 	require.NoError(t, d.Close())
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	_, err = d.Launch(ctx, LaunchOpts{ID: "a", Binary: "sh", Bundle: "/"})
 	assert.ErrorIs(t, err, errdefs.ErrUnavailable)
 }
 
 // An expired context fails the call instead of reaching the shim.
 func TestCallHonoursDeadline(t *testing.T) {
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	addr, _ := serveFake(t, func(s *ttrpc.Server) { taskv2.RegisterTTRPCTaskService(s, &fakeTaskV2{shimPid: 1}) })
 	d := newTestDriver(t, ManagerOpts{})
 	s, err := d.Connect(ctx, Address{Address: addr, Version: 2})

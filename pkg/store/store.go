@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout version of the database. Open refuses a
@@ -39,8 +40,11 @@ func Open(path string) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("state database %s is in use by another process: %w", path, errdefs.ErrUnavailable)
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping):
+			return nil, damaged(path, err)
 		}
 		return nil, fmt.Errorf("opening state database %s: %w", path, err)
 	}
@@ -50,6 +54,14 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// damaged explains a database file bbolt cannot read. wincri then refuses
+// to start: starting empty would forget pods whose shims still run.
+func damaged(path string, err error) error {
+	return fmt.Errorf("state database %s is damaged (%v); wincri will not start without it, because shims may still run the pods it records. "+
+		"To recover: stop kubelet, stop any containerd-shim processes started by wincri, move %s aside, and start wincri, "+
+		"which starts empty; kubelet then recreates the pods (README: \"A damaged state database\"): %w", path, err, path, errdefs.ErrDataLoss)
 }
 
 func (s *Store) checkSchema() error {

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
-	"k8s.io/klog/v2/ktesting"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/internal/testutil"
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
@@ -85,7 +85,7 @@ func startRegistry(t *testing.T, dir string) string {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	requireRealRuntime(t)
-	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(2)))
+	logger := testlog.New(t).Logger()
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), logger))
 	t.Cleanup(cancel)
 
@@ -122,7 +122,7 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	var shims shim.Manager
 	m, err := sandbox.New(sandbox.Options{
-		Config: cfg, Root: root, State: state, Store: db, Network: nw, Images: images, LoggerPath: loggerPath,
+		Config: cfg, Root: root, State: state, Store: db, Network: nw, Images: images, LoggerPath: loggerPath, Logger: logger,
 		NewShims: func(onEvent func(shim.Event)) (shim.Manager, error) {
 			s, err := shim.NewManager(shim.ManagerOpts{StateDir: filepath.Join(state, "shim"), OnEvent: onEvent, Logger: logger})
 			shims = s

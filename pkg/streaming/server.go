@@ -122,7 +122,7 @@ func (a adapter) Exec(ctx context.Context, id string, cmd []string, in io.Reader
 	logger.V(2).Info("Exec session", "tty", tty)
 	code, err := a.rt.Exec(ctx, id, cmd, in, out, errOut, tty, sizes(ctx, resize))
 	if err != nil {
-		logger.Error(err, "Exec session failed")
+		logSessionEnd(logger, err, "Exec")
 		return err
 	}
 	if code != 0 {
@@ -138,7 +138,7 @@ func (a adapter) Attach(ctx context.Context, id string, in io.Reader, out, errOu
 	ctx = klog.NewContext(ctx, logger)
 	logger.V(2).Info("Attach session")
 	if err := a.rt.Attach(ctx, id, in, out, errOut, sizes(ctx, resize)); err != nil {
-		logger.Error(err, "Attach session failed")
+		logSessionEnd(logger, err, "Attach")
 		return err
 	}
 	return nil
@@ -149,7 +149,7 @@ func (a adapter) PortForward(ctx context.Context, podID string, port int32, stre
 	ctx = klog.NewContext(ctx, logger)
 	logger.V(2).Info("Port-forward session")
 	if err := a.rt.PortForward(ctx, podID, port, stream); err != nil {
-		logger.Error(err, "Port-forward session failed")
+		logSessionEnd(logger, err, "Port-forward")
 		return err
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wincri/wincri/internal/testlog"
 )
 
 // errorLine matches a line wincri logged at error level: klog's E lines,
@@ -21,14 +23,7 @@ func unexpectedErrors(log string, expected []*regexp.Regexp) []string {
 		if !errorLine.MatchString(line) {
 			continue
 		}
-		explained := false
-		for _, re := range expected {
-			if re.MatchString(line) {
-				explained = true
-				break
-			}
-		}
-		if !explained {
+		if !testlog.MatchesAny(line, expected) {
 			out = append(out, line)
 		}
 	}

@@ -16,8 +16,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/klog/v2/ktesting"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/internal/testutil"
 	"github.com/wincri/wincri/pkg/crilog"
 	"github.com/wincri/wincri/pkg/crilog/logger"
@@ -67,7 +67,7 @@ func writeBundle(t *testing.T, dir, busybox, id, script string) string {
 func TestLoggerWithRuncShim(t *testing.T) {
 	shimBin, busybox := testutil.RuncShimEnv(t)
 	bin := buildLogger(t)
-	_, ctx := ktesting.NewTestContext(t)
+	ctx := testlog.New(t).Context()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
