@@ -164,9 +164,9 @@ func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h is
 	if err != nil {
 		return err
 	}
-	return m.updateContainer(c, func(r *ContainerRecord) {
+	return m.updateContainer(c, fields(func(r *ContainerRecord) {
 		r.Spec, r.Rootfs, r.State = specJSON, mounts, ContainerCreated
-	})
+	}))
 }
 
 // destroyContainer removes a container's task, layer, bundle and record,

@@ -97,16 +97,16 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 		return fmt.Errorf("starting the container task: %w", err)
 	}
 	// The task may already have exited (and been recorded) by now; its
-	// Stopped event then waited for this Started one. Both are published
-	// under the container's lock, so that events keep lifecycle order.
-	return m.updateContainer(c, func(r *ContainerRecord) {
+	// Stopped event then waited for this Started one. updateContainer
+	// publishes both after the record is stored, under the container's
+	// lock, so that events keep lifecycle order.
+	return m.updateContainer(c, func(r *ContainerRecord) ([]EventType, error) {
 		r.Pid, r.StartedAt = pid, time.Now()
 		c.starting = false
-		m.publish(EventStarted, r.ID, r.PodID)
 		if r.State == ContainerCreated {
 			r.State = ContainerRunning
-		} else {
-			m.publish(EventStopped, r.ID, r.PodID)
+			return []EventType{EventStarted}, nil
 		}
+		return []EventType{EventStarted, EventStopped}, nil
 	})
 }

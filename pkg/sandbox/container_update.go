@@ -58,7 +58,7 @@ func (m *Manager) UpdateContainerResources(ctx context.Context, id string, r *ru
 	} else if err := writeSpec(m.dirs.containerBundle(rec.ID), &spec); err != nil {
 		return err
 	}
-	if err := m.updateContainer(c, func(r *ContainerRecord) { r.Spec, r.UpdatedResources = specJSON, raw }); err != nil {
+	if err := m.updateContainer(c, fields(func(r *ContainerRecord) { r.Spec, r.UpdatedResources = specJSON, raw })); err != nil {
 		return err
 	}
 	klog.FromContext(ctx).Info("Container resources updated", "containerID", rec.ID)

@@ -250,6 +250,14 @@ func (e *env) runPod(name string) string {
 	return id
 }
 
+// createContainer creates a container and returns its id.
+func (e *env) createContainer(podID, name string) string {
+	e.t.Helper()
+	id, err := e.m.CreateContainer(e.ctx(), podID, containerConfig(name))
+	require.NoError(e.t, err)
+	return id
+}
+
 // runContainer creates and starts a container in pod.
 func (e *env) runContainer(podID, name string) string {
 	e.t.Helper()

@@ -19,7 +19,13 @@ func (m *Manager) handleEvent(e shim.Event) {
 	switch e.Topic {
 	case shim.TopicTaskOOM:
 		if c, err := m.getContainer(e.ContainerID); err == nil {
-			if err := m.updateContainer(c, func(r *ContainerRecord) { r.OOMKilled = true }); err != nil {
+			if err := m.updateContainer(c, func(r *ContainerRecord) ([]EventType, error) {
+				if r.OOMKilled {
+					return nil, errNoChange
+				}
+				r.OOMKilled = true
+				return nil, nil
+			}); err != nil {
 				logger.Error(err, "Recording an OOM kill")
 			}
 		}
@@ -53,9 +59,9 @@ func (m *Manager) handleEvent(e shim.Event) {
 func (m *Manager) containerExited(c *container, code int32, at time.Time, reason, message string) {
 	logger := m.logger.WithValues("containerID", c.snapshot().ID)
 	var first, startPending bool
-	err := m.updateContainer(c, func(r *ContainerRecord) {
+	err := m.updateContainer(c, func(r *ContainerRecord) ([]EventType, error) {
 		if r.State != ContainerRunning && r.State != ContainerCreated {
-			return
+			return nil, errNoChange
 		}
 		first = true
 		startPending = r.State == ContainerCreated && c.starting
@@ -70,9 +76,13 @@ func (m *Manager) containerExited(c *container, code int32, at time.Time, reason
 		default:
 			r.Reason = ReasonError
 		}
+		return nil, nil
 	})
 	if err != nil {
+		// Memory keeps what the store holds; the exit is recorded again
+		// at the next start, from the shim's state.
 		logger.Error(err, "Recording a container exit")
+		return
 	}
 	if !first {
 		return
@@ -115,19 +125,20 @@ func (m *Manager) deleteTask(podID, id string) {
 // then stops and recreates it.
 func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
 	var changed bool
-	err := m.updatePod(p, func(r *PodRecord) {
+	err := m.updatePod(p, func(r *PodRecord) ([]EventType, error) {
 		if r.State != PodReady {
-			return
+			return nil, errNoChange
 		}
 		changed = true
 		r.State, r.ExitCode, r.ExitedAt = PodNotReady, code, at
+		return []EventType{EventStopped}, nil
 	})
 	if err != nil {
 		m.logger.Error(err, "Recording a sandbox exit", "podSandboxID", p.id)
+		return
 	}
 	if changed {
 		m.logger.Info("Pod sandbox task exited", "podSandboxID", p.id, "exitCode", code)
-		m.publish(EventStopped, p.id, p.id)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wincri/wincri/pkg/shim"
-	"github.com/wincri/wincri/pkg/store"
 )
 
 // pod is a pod sandbox in memory. opMu serialises lifecycle operations
@@ -81,33 +80,6 @@ func (c *container) exitCh() chan struct{} {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.exited
-}
-
-// updatePod applies fn to the pod's record and persists it, atomically
-// for readers: the one way a pod's state changes.
-func (m *Manager) updatePod(p *pod, fn func(r *PodRecord)) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	next := p.rec
-	fn(&next)
-	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, next.ID, next) }); err != nil {
-		return fmt.Errorf("persisting pod %s: %w", next.ID, err)
-	}
-	p.rec = next
-	return nil
-}
-
-// updateContainer is updatePod for containers.
-func (m *Manager) updateContainer(c *container, fn func(r *ContainerRecord)) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	next := c.rec
-	fn(&next)
-	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, next.ID, next) }); err != nil {
-		return fmt.Errorf("persisting container %s: %w", next.ID, err)
-	}
-	c.rec = next
-	return nil
 }
 
 func newID() string {

@@ -136,7 +136,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		for _, ip := range res.IPs {
 			ips = append(ips, ip.String())
 		}
-		if err := m.updatePod(p, func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips }); err != nil {
+		if err := m.updatePod(p, fields(func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips })); err != nil {
 			return err
 		}
 		faultpoint.Hit(ctx, faultpoint.PodAfterNetwork)
@@ -167,7 +167,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		return fmt.Errorf("starting the shim: %w", err)
 	}
 	p.setShim(s)
-	if err := m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = s.Address(), s.Pid() }); err != nil {
+	if err := m.updatePod(p, fields(func(r *PodRecord) { r.Shim, r.ShimPid = s.Address(), s.Pid() })); err != nil {
 		return err
 	}
 	m.watchShim(p, s)
@@ -180,12 +180,12 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 	if err != nil {
 		return fmt.Errorf("starting the sandbox task: %w", err)
 	}
-	return m.updatePod(p, func(r *PodRecord) {
+	return m.updatePod(p, fields(func(r *PodRecord) {
 		r.Pid, r.State = pid, PodReady
 		if h.HyperV() {
 			r.UVMID = uvmID(id)
 		}
-	})
+	}))
 }
 
 // uvmID is the HCS id of a hyperv pod's utility VM: runhcs names it

@@ -70,11 +70,14 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 	if rec.State == PodNotReady {
 		return nil
 	}
-	if err := m.updatePod(p, func(r *PodRecord) { r.State = PodNotReady }); err != nil {
+	err := m.updatePod(p, func(r *PodRecord) ([]EventType, error) {
+		r.State = PodNotReady
+		return []EventType{EventStopped}, nil
+	})
+	if err != nil {
 		return err
 	}
 	klog.FromContext(ctx).Info("Pod sandbox stopped", "podSandboxID", rec.ID)
-	m.publish(EventStopped, rec.ID, rec.ID)
 	return nil
 }
 
@@ -145,7 +148,7 @@ func (m *Manager) releasePodShim(ctx context.Context, p *pod) error {
 	if err != nil {
 		return m.cleanupDeadShim(ctx, rec)
 	}
-	return m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 })
+	return m.updatePod(p, fields(func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 }))
 }
 
 // shimExitTimeout bounds the wait for a shim that acknowledged Shutdown.
@@ -210,7 +213,7 @@ func (m *Manager) cleanupDeadShim(ctx context.Context, rec PodRecord) error {
 	if err != nil {
 		return nil
 	}
-	return m.updatePod(p, func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 })
+	return m.updatePod(p, fields(func(r *PodRecord) { r.Shim, r.ShimPid = shim.Address{}, 0 }))
 }
 
 // gone reports errors that mean the thing to stop is already gone.

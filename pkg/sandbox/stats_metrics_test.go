@@ -140,7 +140,7 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	id := e.runContainer(podID, "c")
 	c, err := e.m.getContainer(id)
 	require.NoError(t, err)
-	require.NoError(t, e.m.updateContainer(c, func(r *ContainerRecord) { r.Spec = []byte(critestSpec) }))
+	require.NoError(t, e.m.updateContainer(c, fields(func(r *ContainerRecord) { r.Spec = []byte(critestSpec) })))
 	// The platform makes the writable layer; the fake one does not.
 	layer := e.m.dirs.containerLayer(id)
 	require.NoError(t, os.MkdirAll(filepath.Join(layer, "upper"), 0o755))
