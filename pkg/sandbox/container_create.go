@@ -25,12 +25,13 @@ import (
 // and returns its id. A retry of an identical request gets the same
 // container.
 func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (string, error) {
-	p, err := m.getPod(podID)
+	// The pod's lock is held throughout: the pod cannot stop under the
+	// new container, and a retry of this request waits for its outcome.
+	p, err := m.lockPod(ctx, podID)
 	if err != nil {
 		return "", err
 	}
-	p.opMu.Lock()
-	defer p.opMu.Unlock()
+	defer p.op.unlock()
 	prec := p.snapshot()
 	if prec.State != PodReady {
 		return "", fmt.Errorf("pod sandbox %s is not ready (%s): %w", prec.ID, prec.State, errdefs.ErrFailedPrecondition)
@@ -97,7 +98,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if retry {
 		return c.id, nil
 	}
-	defer c.opMu.Unlock()
+	defer c.op.unlock()
 
 	ctx, cancel := detach(ctx, m.buildTimeout)
 	defer cancel()
@@ -136,7 +137,7 @@ func (m *Manager) reserveContainer(cfg *runtime.ContainerConfig, rec ContainerRe
 	}
 	rec.ID = newID()
 	c := &container{id: rec.ID, rec: rec, cfg: cfg}
-	c.opMu.Lock()
+	c.op.mustLock()
 	m.ctrs[rec.ID] = c
 	m.ctrNames[key] = rec.ID
 	return c, false, nil

@@ -21,12 +21,11 @@ const (
 
 // StartContainer starts a created container in its pod's shim.
 func (m *Manager) StartContainer(ctx context.Context, id string) error {
-	c, err := m.getContainer(id)
+	c, err := m.lockContainer(ctx, id)
 	if err != nil {
 		return err
 	}
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
+	defer c.op.unlock()
 	rec := c.snapshot()
 	if rec.State != ContainerCreated {
 		return fmt.Errorf("container %s is %s, only a created container can start: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)

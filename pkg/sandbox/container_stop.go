@@ -15,25 +15,15 @@ import (
 // seconds, then kills. Stopping a container that is not running, or is
 // gone, succeeds.
 func (m *Manager) StopContainer(ctx context.Context, id string, timeout int64) error {
-	c, err := m.lockContainer(id)
-	if c == nil {
-		return err
-	}
-	defer c.opMu.Unlock()
-	return m.stopContainer(ctx, c, time.Duration(timeout)*time.Second)
-}
-
-// lockContainer is lockPod for containers.
-func (m *Manager) lockContainer(id string) (*container, error) {
-	c, err := m.getContainer(id)
+	c, err := m.lockContainer(ctx, id)
 	if errdefs.IsNotFound(err) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.opMu.Lock()
-	return c, nil
+	defer c.op.unlock()
+	return m.stopContainer(ctx, c, time.Duration(timeout)*time.Second)
 }
 
 func (m *Manager) stopContainer(ctx context.Context, c *container, grace time.Duration) error {
@@ -103,11 +93,14 @@ func waitExit(ctx context.Context, exited <-chan struct{}, timeout time.Duration
 // writable layer, bundle and record. Removing an unknown container
 // succeeds.
 func (m *Manager) RemoveContainer(ctx context.Context, id string) error {
-	c, err := m.lockContainer(id)
-	if c == nil {
+	c, err := m.lockContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	defer c.opMu.Unlock()
+	defer c.op.unlock()
 	if err := m.stopContainer(ctx, c, 0); err != nil {
 		return err
 	}

@@ -17,12 +17,11 @@ import (
 // UpdateContainerResources replaces a container's resources: a running
 // task is updated in place, a created one starts with them.
 func (m *Manager) UpdateContainerResources(ctx context.Context, id string, r *runtime.ContainerResources, annotations map[string]string) error {
-	c, err := m.getContainer(id)
+	c, err := m.lockContainer(ctx, id)
 	if err != nil {
 		return err
 	}
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
+	defer c.op.unlock()
 	rec := c.snapshot()
 	if rec.State != ContainerCreated && rec.State != ContainerRunning {
 		return fmt.Errorf("container %s is %s; only a created or running container can be updated: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)

@@ -103,6 +103,23 @@ func (fakeImages) Pull(context.Context, string, image.PullOptions) (string, erro
 	return "", errdefs.ErrNotImplemented
 }
 
+// gate holds a build in progress until the test opens it.
+type gate struct {
+	entered chan struct{}
+	open    chan struct{}
+}
+
+func newGate() *gate { return &gate{entered: make(chan struct{}, 16), open: make(chan struct{})} }
+
+// pass reports the arrival and waits for the gate to open.
+func (g *gate) pass() {
+	if g == nil {
+		return
+	}
+	g.entered <- struct{}{}
+	<-g.open
+}
+
 // fakePlatform builds trivial specs and records cleanups.
 type fakePlatform struct {
 	mu            sync.Mutex
@@ -110,9 +127,19 @@ type fakePlatform struct {
 	ctrCleanups   map[string]int
 	containerErr  error
 	updatedMemory int64
+	// podGate and ctrGate, when set, hold PodSpec and ContainerSpec.
+	podGate, ctrGate *gate
+}
+
+func (f *fakePlatform) gates() (pod, ctr *gate) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.podGate, f.ctrGate
 }
 
 func (f *fakePlatform) PodSpec(_ context.Context, in PodInput) (*specs.Spec, []shim.Mount, error) {
+	g, _ := f.gates()
+	g.pass()
 	return &specs.Spec{Process: &specs.Process{Args: []string{"/pause"}}}, nil, nil
 }
 
@@ -124,6 +151,8 @@ func (f *fakePlatform) CleanupPod(_ context.Context, id string) error {
 }
 
 func (f *fakePlatform) ContainerSpec(_ context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error) {
+	_, g := f.gates()
+	g.pass()
 	if f.containerErr != nil {
 		return nil, nil, f.containerErr
 	}

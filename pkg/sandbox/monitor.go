@@ -154,8 +154,8 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 		if p.getShim() != s {
 			return
 		}
-		p.opMu.Lock()
-		defer p.opMu.Unlock()
+		p.op.mustLock()
+		defer p.op.unlock()
 		if p.getShim() != s {
 			return // released while the lock was awaited
 		}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -14,13 +15,13 @@ import (
 	"github.com/wincri/wincri/pkg/shim"
 )
 
-// pod is a pod sandbox in memory. opMu serialises lifecycle operations
-// on it; mu guards its record and shim for short reads and updates, so
-// that status calls never wait behind a long stop.
+// pod is a pod sandbox in memory. op serialises lifecycle operations on
+// it; mu guards its record and shim for short reads and updates, so that
+// status calls never wait behind a long stop.
 type pod struct {
 	// id never changes; read it without locks.
-	id   string
-	opMu sync.Mutex
+	id string
+	op opLock
 
 	mu   sync.RWMutex
 	rec  PodRecord
@@ -51,8 +52,8 @@ func (p *pod) setShim(s shim.Shim) {
 // container is a container in memory, locked like pod.
 type container struct {
 	// id never changes; read it without locks.
-	id   string
-	opMu sync.Mutex
+	id string
+	op opLock
 
 	mu  sync.RWMutex
 	rec ContainerRecord
@@ -136,6 +137,43 @@ func lookup[T any](objs map[string]T, id, kind string) (T, error) {
 	default:
 		return found, fmt.Errorf("%s id prefix %q matches %d objects: %w", kind, id, n, errdefs.ErrInvalidArgument)
 	}
+}
+
+// lockPod takes the pod's operation lock, waiting at most until ctx ends,
+// and returns the pod. A pod that is gone, before the wait or during it,
+// is NotFound.
+func (m *Manager) lockPod(ctx context.Context, id string) (*pod, error) {
+	p, err := m.getPod(id)
+	if err != nil {
+		return nil, err
+	}
+	return p, m.lockIfCurrent(ctx, &p.op, "pod sandbox", p.id, func() bool { return m.pods[p.id] == p })
+}
+
+// lockContainer is lockPod for containers.
+func (m *Manager) lockContainer(ctx context.Context, id string) (*container, error) {
+	c, err := m.getContainer(id)
+	if err != nil {
+		return nil, err
+	}
+	return c, m.lockIfCurrent(ctx, &c.op, "container", c.id, func() bool { return m.ctrs[c.id] == c })
+}
+
+// lockIfCurrent takes l and then checks, under m.mu, that its object is
+// still the Manager's: an earlier request that held the lock may have
+// removed it.
+func (m *Manager) lockIfCurrent(ctx context.Context, l *opLock, kind, id string, current func() bool) error {
+	if err := l.lock(ctx, kind+" "+id); err != nil {
+		return err
+	}
+	m.mu.RLock()
+	ok := current()
+	m.mu.RUnlock()
+	if !ok {
+		l.unlock()
+		return fmt.Errorf("%s %q was removed by an earlier request: %w", kind, id, errdefs.ErrNotFound)
+	}
+	return nil
 }
 
 // podContainers lists a pod's containers.

@@ -45,9 +45,9 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 		return "", err
 	}
 	if retry {
-		return m.awaitPod(p)
+		return m.awaitPod(ctx, p)
 	}
-	defer p.opMu.Unlock()
+	defer p.op.unlock()
 
 	// kubelet's deadline may pass while a pod is built; its retry then
 	// gets the pod this request goes on building.
@@ -72,9 +72,9 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 	return p.id, nil
 }
 
-// reservePod reserves the pod's name. It returns the pod with its opMu
+// reservePod reserves the pod's name. It returns the pod with its op lock
 // held, or, for a retry of the same request, the existing pod (retry
-// true, opMu not held).
+// true, op lock not held).
 func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolation.Handler) (*pod, bool, error) {
 	key := podNameKey(cfg.GetMetadata())
 	m.mu.Lock()
@@ -101,17 +101,19 @@ func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolat
 		},
 		cfg: cfg,
 	}
-	p.opMu.Lock()
+	p.op.mustLock()
 	m.pods[id] = p
 	m.podNames[key] = id
 	return p, false, nil
 }
 
-// awaitPod waits for the request that is building p and returns its
-// outcome to a retry of that request.
-func (m *Manager) awaitPod(p *pod) (string, error) {
-	p.opMu.Lock()
-	defer p.opMu.Unlock()
+// awaitPod waits, at most until ctx ends, for the request that is
+// building p and returns its outcome to a retry of that request.
+func (m *Manager) awaitPod(ctx context.Context, p *pod) (string, error) {
+	if err := p.op.lock(ctx, "pod sandbox "+p.id); err != nil {
+		return "", err
+	}
+	defer p.op.unlock()
 	rec := p.snapshot()
 	if rec.State == PodReady {
 		return rec.ID, nil

@@ -21,26 +21,15 @@ const (
 // shim, and releases its network. Stopping a stopped or unknown pod
 // succeeds.
 func (m *Manager) StopPod(ctx context.Context, id string) error {
-	p, err := m.lockPod(id)
-	if p == nil {
-		return err
-	}
-	defer p.opMu.Unlock()
-	return m.stopPod(ctx, p)
-}
-
-// lockPod returns the pod with its opMu held; nil, and no error, when
-// it is gone: stopping or removing what is gone succeeds.
-func (m *Manager) lockPod(id string) (*pod, error) {
-	p, err := m.getPod(id)
+	p, err := m.lockPod(ctx, id)
 	if errdefs.IsNotFound(err) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p.opMu.Lock()
-	return p, nil
+	defer p.op.unlock()
+	return m.stopPod(ctx, p)
 }
 
 func (m *Manager) stopPod(ctx context.Context, p *pod) error {
@@ -84,11 +73,14 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 // RemovePod removes the pod's containers, its task, shim and files.
 // Removing an unknown pod succeeds.
 func (m *Manager) RemovePod(ctx context.Context, id string) error {
-	p, err := m.lockPod(id)
-	if p == nil {
+	p, err := m.lockPod(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	defer p.opMu.Unlock()
+	defer p.op.unlock()
 	for _, c := range m.podContainers(p.id) {
 		if err := m.RemoveContainer(ctx, c.snapshot().ID); err != nil {
 			return fmt.Errorf("removing container %s: %w", c.snapshot().ID, err)
