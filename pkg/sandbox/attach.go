@@ -21,10 +21,11 @@ import (
 // the container's logging process, which every container with a log or
 // with stdin has.
 func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout, stderr io.Writer, resize <-chan TerminalSize) error {
-	c, rec, s, err := m.runningTask(id)
+	c, rec, s, release, err := m.runningTask(id)
 	if err != nil {
 		return err
 	}
+	defer release()
 	// The logging process serves the output live; a container has one
 	// when it has a log or stdin.
 	hasLogger := rec.LogPath != "" || c.cfg.GetStdin()

@@ -174,3 +174,82 @@ func TestConcurrentLifecycles(t *testing.T) {
 	assert.Empty(t, e.m.ListContainers(ContainerFilter{}))
 	assertNoRecords(t, e.db)
 }
+
+// TestExecRacingAPodStop: an exec in flight when its pod stops ends with
+// its process (killed with the container), and finishes its calls before
+// the stop closes the shim connection: nothing uses a closed connection
+// and mistakes the closure for a shim that is gone.
+func TestExecRacingAPodStop(t *testing.T) {
+	for i := range 2 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			e := newEnv(t)
+			podID := e.runPod("web")
+			id := e.runContainer(podID, "app")
+			execDone := make(chan error, 1)
+			go func() {
+				_, err := e.m.ExecSync(e.ctx(), id, []string{"sleep", "1000"}, 0)
+				execDone <- err
+			}()
+			require.Eventually(t, func() bool {
+				info, ok := e.shims.Task(id)
+				return ok && len(info.Execs) == 1
+			}, 10*time.Second, time.Millisecond)
+
+			require.NoError(t, e.m.StopPod(e.ctx(), podID))
+			err := <-execDone
+			if err != nil {
+				assert.False(t, errdefs.IsUnavailable(err), "the exec saw the connection closed under it: %v", err)
+			}
+			assert.Empty(t, e.shims.CallsAfterClose(), "calls on a closed shim connection")
+			require.NoError(t, e.m.RemovePod(e.ctx(), podID))
+		})
+	}
+}
+
+// TestConcurrentPodStopsAndRemoves: two stops, and a stop racing a
+// remove, all succeed; the shim is released once and nothing is left.
+func TestConcurrentPodStopsAndRemoves(t *testing.T) {
+	for _, second := range []string{"stop", "remove"} {
+		t.Run("stop and "+second, func(t *testing.T) {
+			e := newEnv(t)
+			podID := e.runPod("web")
+			e.runContainer(podID, "app")
+			var wg sync.WaitGroup
+			wg.Go(func() { assert.NoError(t, e.m.StopPod(e.ctx(), podID)) })
+			wg.Go(func() {
+				if second == "stop" {
+					assert.NoError(t, e.m.StopPod(e.ctx(), podID))
+				} else {
+					assert.NoError(t, e.m.RemovePod(e.ctx(), podID))
+				}
+			})
+			wg.Wait()
+			assert.Empty(t, e.shims.CallsAfterClose(), "calls on a closed shim connection")
+			require.NoError(t, e.m.RemovePod(e.ctx(), podID))
+			assertNoRecords(t, e.db)
+		})
+	}
+}
+
+// TestUseShimTellsAStoppedPodFromADeadShim: a request that finds no shim
+// connection is told whether wincri stopped the pod (FailedPrecondition)
+// or the shim died (Unavailable).
+func TestUseShimTellsAStoppedPodFromADeadShim(t *testing.T) {
+	e := newEnv(t)
+	stopped := e.runPod("stopped")
+	require.NoError(t, e.m.StopPod(e.ctx(), stopped))
+	p, err := e.m.getPod(stopped)
+	require.NoError(t, err)
+	_, _, err = p.useShim()
+	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+
+	died := e.runPod("died")
+	p, err = e.m.getPod(died)
+	require.NoError(t, err)
+	s := p.getShim()
+	require.NotNil(t, p.takeShim(shimDied, s))
+	assert.Nil(t, p.takeShim(shimReleased, nil), "taken once")
+	_, _, err = p.useShim()
+	assert.True(t, errdefs.IsUnavailable(err), "%v", err)
+	p.setShim(s) // give it back for the cleanup
+}

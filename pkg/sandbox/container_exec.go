@@ -48,10 +48,11 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	if err != nil {
 		return ExecResult{}, err
 	}
-	s := p.getShim()
-	if s == nil {
-		return ExecResult{}, fmt.Errorf("container %s: its shim is gone: %w", rec.ID, errdefs.ErrUnavailable)
+	s, done, err := p.useShim()
+	if err != nil {
+		return ExecResult{}, err
 	}
+	defer done()
 	proc, err := execProcess(rec.Spec, cmd, false)
 	if err != nil {
 		return ExecResult{}, err

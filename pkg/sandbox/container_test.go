@@ -209,8 +209,9 @@ func TestExecStartErrorOnStoppingContainer(t *testing.T) {
 	e := newEnv(t)
 	pod := e.runPod("web")
 	id := e.runContainer(pod, "app")
-	_, _, s, err := e.m.runningTask(id)
+	_, _, s, done, err := e.m.runningTask(id)
 	require.NoError(t, err)
+	defer done()
 	startErr := errors.New("OCI runtime exec failed: read init-p: connection reset by peer")
 
 	err = e.m.execStartError(e.ctx(), s, id, startErr)

@@ -110,10 +110,11 @@ func (m *Manager) deleteTask(podID, id string) {
 	if err != nil {
 		return
 	}
-	s := p.getShim()
-	if s == nil {
-		return
+	s, done, err := p.useShim()
+	if err != nil {
+		return // the pod's stop or the shim's death deletes its tasks
 	}
+	defer done()
 	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), taskExitTimeout)
 	defer cancel()
 	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
@@ -156,7 +157,7 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 		}
 		p.op.mustLock()
 		defer p.op.unlock()
-		if p.getShim() != s {
+		if p.takeShim(shimDied, s) == nil {
 			return // released while the lock was awaited
 		}
 		rec := p.snapshot()
@@ -167,7 +168,6 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 			m.containerExited(c, shimDiedExitCode, now, ReasonShimDied, "the container's shim process died unexpectedly")
 		}
 		m.podTaskExited(p, shimDiedExitCode, now)
-		p.setShim(nil)
 		_ = s.Close()
 		ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), m.cleanup)
 		defer cancel()

@@ -11,8 +11,6 @@ import (
 	"github.com/containerd/errdefs"
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
-
-	"github.com/wincri/wincri/pkg/shim"
 )
 
 // pod is a pod sandbox in memory. op serialises lifecycle operations on
@@ -23,10 +21,13 @@ type pod struct {
 	id string
 	op opLock
 
-	mu   sync.RWMutex
-	rec  PodRecord
-	cfg  *runtime.PodSandboxConfig
-	shim shim.Shim
+	mu  sync.RWMutex
+	rec PodRecord
+	cfg *runtime.PodSandboxConfig
+	// conn is the connection to the pod's shim, nil once released or
+	// dead; shimEnd says which (pod_shim.go).
+	conn    *shimConn
+	shimEnd shimEnd
 }
 
 func (p *pod) snapshot() PodRecord {
@@ -35,18 +36,6 @@ func (p *pod) snapshot() PodRecord {
 	r := p.rec
 	r.IPs = append([]string(nil), p.rec.IPs...)
 	return r
-}
-
-func (p *pod) getShim() shim.Shim {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.shim
-}
-
-func (p *pod) setShim(s shim.Shim) {
-	p.mu.Lock()
-	p.shim = s
-	p.mu.Unlock()
 }
 
 // container is a container in memory, locked like pod.

@@ -120,14 +120,17 @@ func (m *Manager) stopPodTask(ctx context.Context, p *pod) error {
 // A shim that died is cleaned up with its delete subcommand.
 func (m *Manager) releasePodShim(ctx context.Context, p *pod) error {
 	rec := p.snapshot()
-	s := p.getShim()
-	p.setShim(nil)
-	if s == nil {
+	conn := p.takeShim(shimReleased, nil)
+	if conn == nil {
 		if rec.Shim.Address == "" {
 			return nil
 		}
 		return m.cleanupDeadShim(ctx, rec)
 	}
+	// Requests still using the connection (an exec whose process died
+	// with its container, a stats call) end before it closes.
+	conn.awaitUsers(ctx)
+	s := conn.Shim
 	err := s.Shutdown(ctx)
 	if err != nil && !gone(err) {
 		_ = s.Close()

@@ -121,7 +121,10 @@ func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f Conta
 			defer func() { <-sem; wg.Done() }()
 			var s shim.Shim
 			if p, err := m.getPod(c.PodID); err == nil {
-				s = p.getShim()
+				var done func()
+				if s, done, err = p.useShim(); err == nil {
+					defer done()
+				}
 			}
 			out[i] = m.containerStats(ctx, cache, capacity, s, c)
 		}()
@@ -136,7 +139,10 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *sta
 	if err != nil {
 		return out
 	}
-	s := p.getShim()
+	s, done, err := p.useShim()
+	if err == nil {
+		defer done()
+	}
 	sandboxTask := m.taskSample(ctx, cache, s, pod.ID)
 	var ctrSamples []stats.Sample
 	for _, c := range ctrs {

@@ -16,24 +16,24 @@ type TerminalSize struct {
 }
 
 // runningTask returns a running container's record and its pod's shim.
-func (m *Manager) runningTask(id string) (*container, ContainerRecord, shim.Shim, error) {
-	c, err := m.getContainer(id)
+func (m *Manager) runningTask(id string) (c *container, rec ContainerRecord, s shim.Shim, done func(), err error) {
+	c, err = m.getContainer(id)
 	if err != nil {
-		return nil, ContainerRecord{}, nil, err
+		return nil, ContainerRecord{}, nil, nil, err
 	}
-	rec := c.snapshot()
+	rec = c.snapshot()
 	if rec.State != ContainerRunning {
-		return nil, rec, nil, fmt.Errorf("container %s is %s, not running: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)
+		return nil, rec, nil, nil, fmt.Errorf("container %s is %s, not running: %w", rec.ID, rec.State, errdefs.ErrFailedPrecondition)
 	}
 	p, err := m.getPod(rec.PodID)
 	if err != nil {
-		return nil, rec, nil, err
+		return nil, rec, nil, nil, err
 	}
-	s := p.getShim()
-	if s == nil {
-		return nil, rec, nil, fmt.Errorf("container %s: its shim is gone: %w", rec.ID, errdefs.ErrUnavailable)
+	s, done, err = p.useShim()
+	if err != nil {
+		return nil, rec, nil, nil, err
 	}
-	return c, rec, s, nil
+	return c, rec, s, done, nil
 }
 
 // forwardResizes applies terminal size changes to a process until the

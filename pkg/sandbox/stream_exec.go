@@ -20,10 +20,11 @@ import (
 // and resize carries the client's window size. When ctx ends first the
 // process is killed.
 func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Reader, stdout, stderr io.Writer, tty bool, resize <-chan TerminalSize) (int32, error) {
-	_, rec, s, err := m.runningTask(id)
+	_, rec, s, release, err := m.runningTask(id)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	proc, err := execProcess(rec.Spec, cmd, tty)
 	if err != nil {
 		return 0, err

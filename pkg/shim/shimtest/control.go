@@ -52,6 +52,14 @@ func (m *Manager) Task(id string) (TaskInfo, bool) {
 	return info, true
 }
 
+// CallsAfterClose lists the calls made on a shim handle after its owner
+// closed it: a user of the connection that did not hold it open.
+func (m *Manager) CallsAfterClose() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.afterClose...)
+}
+
 // Exit ends a running or created process with code, as if it exited by
 // itself; the init process takes its exec processes with it.
 func (m *Manager) Exit(id, execID string, code uint32) error {

@@ -37,6 +37,7 @@ func (h *handle) Close() error {
 func (h *handle) enter(method string) error {
 	h.m.mu.Lock()
 	if h.closed {
+		h.m.afterClose = append(h.m.afterClose, method)
 		h.m.mu.Unlock()
 		return fmt.Errorf("%s: shim handle closed: %w", method, errdefs.ErrUnavailable)
 	}

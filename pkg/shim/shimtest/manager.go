@@ -35,6 +35,8 @@ type Manager struct {
 	launches []shim.LaunchOpts
 	cleanups []CleanupCall
 	closed   bool
+	// afterClose lists the calls made on a handle after its Close.
+	afterClose []string
 
 	events *eventQueue
 	// now is the clock for exit times.
