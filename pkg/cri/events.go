@@ -18,12 +18,11 @@ import (
 // off with Unavailable, so that it resubscribes and relists instead of
 // missing events silently.
 func (s *Server) GetContainerEvents(_ *runtime.GetEventsRequest, srv grpc.ServerStreamingServer[runtime.ContainerEventResponse]) error {
-	er, ok := s.runtime.(EventRuntime)
-	if !ok {
+	if s.events == nil {
 		return fmt.Errorf("this runtime does not publish events: %w", errdefs.ErrNotImplemented)
 	}
 	ctx := srv.Context()
-	events, cancel := er.Subscribe()
+	events, cancel := s.events.Subscribe()
 	defer cancel()
 	// lastPods keeps the last status sent for each pod, so that the
 	// events of a pod removed meanwhile still name it.

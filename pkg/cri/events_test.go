@@ -19,7 +19,7 @@ func TestGetContainerEvents(t *testing.T) {
 		ctrs:   []sandbox.Container{testContainer("c1", "p1", sandbox.ContainerRunning), testContainer("c2", "p1", sandbox.ContainerExited)},
 		events: make(chan sandbox.Event, 8),
 	}
-	env := newTestEnv(t, Options{Runtime: rt}, true)
+	env := newTestEnv(t, Options{Runtime: rt, Events: rt}, true)
 	env.log.Expect(`^RPC failed: .*code = Unavailable desc = event subscriber fell too far behind`)
 	stream, err := env.runtime.GetContainerEvents(ctx(t), &runtime.GetEventsRequest{})
 	require.NoError(t, err)

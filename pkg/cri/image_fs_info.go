@@ -8,8 +8,8 @@ import (
 	"github.com/wincri/wincri/pkg/sandbox"
 )
 
-// LayersRuntime reports the containers' writable layers; the Runtime
-// handed to New implements it when wincri measures them.
+// LayersRuntime reports the containers' writable layers
+// (*sandbox.Manager implements it).
 type LayersRuntime interface {
 	WritableLayers() sandbox.LayersUsage
 }
@@ -27,8 +27,8 @@ func (s *Server) ImageFsInfo(ctx context.Context, req *runtime.ImageFsInfoReques
 		UsedBytes:  &runtime.UInt64Value{Value: uint64(max(u.UsedBytes, 0))},
 		InodesUsed: &runtime.UInt64Value{Value: uint64(max(u.InodesUsed, 0))},
 	}}}
-	if lr, ok := s.runtime.(LayersRuntime); ok {
-		l := lr.WritableLayers()
+	if s.layers != nil {
+		l := s.layers.WritableLayers()
 		resp.ContainerFilesystems = []*runtime.FilesystemUsage{{
 			Timestamp:  l.At.UnixNano(),
 			FsId:       &runtime.FilesystemIdentifier{Mountpoint: l.Dir},

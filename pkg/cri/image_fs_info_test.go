@@ -23,7 +23,6 @@ func (f fsImages) FsInfo(context.Context) (image.FsUsage, error) { return f.u, n
 
 // layersRuntime is a Runtime that only measures writable layers.
 type layersRuntime struct {
-	Runtime
 	u sandbox.LayersUsage
 }
 
@@ -34,7 +33,7 @@ func TestImageFsInfoReportsWritableLayersApart(t *testing.T) {
 	images := fsImages{u: image.FsUsage{Mountpoint: "/var/lib/wincri/images", Timestamp: now, UsedBytes: 1000, InodesUsed: 10}}
 	layers := sandbox.LayersUsage{Dir: "/var/lib/wincri/containers", At: now, UsedBytes: 300, InodesUsed: 3}
 
-	env := newTestEnv(t, Options{Images: images, Runtime: layersRuntime{u: layers}}, true)
+	env := newTestEnv(t, Options{Images: images, Layers: layersRuntime{u: layers}}, true)
 	resp, err := env.images.ImageFsInfo(ctx(t), &runtime.ImageFsInfoRequest{})
 	require.NoError(t, err)
 	require.Len(t, resp.ImageFilesystems, 1)

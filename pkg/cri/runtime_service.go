@@ -29,13 +29,10 @@ type Runtime interface {
 	ReopenContainerLog(ctx context.Context, id string) error
 }
 
-var _ Runtime = (*sandbox.Manager)(nil)
-
-// EventRuntime is the part of Runtime that GetContainerEvents uses.
+// EventRuntime publishes the lifecycle events GetContainerEvents streams
+// (*sandbox.Manager implements it).
 type EventRuntime interface {
 	// Subscribe streams lifecycle events until cancel; the channel is
 	// closed when the subscriber falls too far behind.
 	Subscribe() (events <-chan sandbox.Event, cancel func())
 }
-
-var _ EventRuntime = (*sandbox.Manager)(nil)

@@ -31,6 +31,12 @@ type Options struct {
 	Network Network
 	Images  ImageService
 	Runtime Runtime
+	// The optional capabilities: an RPC whose capability is nil answers
+	// Unimplemented (Layers: ImageFsInfo reports images only).
+	Events  EventRuntime
+	Stats   StatsRuntime
+	Streams StreamServer
+	Layers  LayersRuntime
 	// Registerer receives the RPC metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	// Logger is every request's logger, to which each RPC adds its name
@@ -49,6 +55,10 @@ type Server struct {
 	network Network
 	images  ImageService
 	runtime Runtime
+	events  EventRuntime
+	stats   StatsRuntime
+	streams StreamServer
+	layers  LayersRuntime
 	metrics *metrics
 	ready   atomic.Bool
 	// linux is true when pods run Linux containers (runc): the Linux-only
@@ -78,6 +88,10 @@ func New(opts Options) (*Server, error) {
 		network: opts.Network,
 		images:  opts.Images,
 		runtime: opts.Runtime,
+		events:  opts.Events,
+		stats:   opts.Stats,
+		streams: opts.Streams,
+		layers:  opts.Layers,
 		metrics: m,
 		linux:   goruntime.GOOS == "linux",
 		// Read once: it is a kernel version, not a state.

@@ -186,7 +186,7 @@ func TestToCRIPodStats(t *testing.T) {
 
 func TestStatsRPCs(t *testing.T) {
 	rt := &fakeRuntime{pods: []sandbox.Pod{testPod("p1")}, ctrs: []sandbox.Container{testContainer("c1", "p1", sandbox.ContainerRunning)}, stats: []sandbox.PodStats{testPodStats()}}
-	env := newTestEnv(t, Options{Runtime: rt}, true)
+	env := newTestEnv(t, Options{Runtime: rt, Stats: rt}, true)
 
 	cs, err := env.runtime.ContainerStats(ctx(t), &runtime.ContainerStatsRequest{ContainerId: "c1"})
 	require.NoError(t, err)
@@ -259,7 +259,7 @@ func TestStreamPodSandboxStatsBatches(t *testing.T) {
 	for i := range 2*streamBatch + 7 {
 		rt.stats = append(rt.stats, sandbox.PodStats{Pod: testPod(fmt.Sprintf("p%04d", i))})
 	}
-	env := newTestEnv(t, Options{Runtime: rt}, true)
+	env := newTestEnv(t, Options{Runtime: rt, Stats: rt}, true)
 	stream, err := env.runtime.StreamPodSandboxStats(ctx(t), &runtime.StreamPodSandboxStatsRequest{})
 	require.NoError(t, err)
 	var sizes []int
@@ -279,7 +279,8 @@ func TestStreamPodSandboxStatsBatches(t *testing.T) {
 	assert.Equal(t, []int{streamBatch, streamBatch, 7}, sizes)
 	assert.Len(t, seen, 2*streamBatch+7)
 
-	empty := newTestEnv(t, Options{Runtime: &fakeRuntime{}}, true)
+	none := &fakeRuntime{}
+	empty := newTestEnv(t, Options{Runtime: none, Stats: none}, true)
 	s2, err := empty.runtime.StreamPodSandboxStats(ctx(t), &runtime.StreamPodSandboxStatsRequest{})
 	require.NoError(t, err)
 	_, err = s2.Recv()

@@ -10,10 +10,8 @@ import (
 	"github.com/wincri/wincri/pkg/sandbox"
 )
 
-// StatsRuntime reports resource usage. The Runtime handed to New
-// implements it too when wincri serves stats (the daemon binds the
-// sandbox manager to its stats cache); otherwise the stats RPCs answer
-// Unimplemented.
+// StatsRuntime reports resource usage (the daemon binds the sandbox
+// manager to its stats cache).
 type StatsRuntime interface {
 	PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats
 	ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats
@@ -24,9 +22,8 @@ type StatsRuntime interface {
 const windowsStats = goruntime.GOOS == "windows"
 
 func (s *Server) statsRuntime() (StatsRuntime, error) {
-	r, ok := s.runtime.(StatsRuntime)
-	if !ok {
+	if s.stats == nil {
 		return nil, fmt.Errorf("this runtime does not report stats: %w", errdefs.ErrNotImplemented)
 	}
-	return r, nil
+	return s.stats, nil
 }

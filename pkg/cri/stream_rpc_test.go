@@ -19,7 +19,7 @@ func TestStreamingRPCs(t *testing.T) {
 		pods: []sandbox.Pod{testPod("p1"), notReady},
 		ctrs: []sandbox.Container{testContainer("c1", "p1", sandbox.ContainerRunning), testContainer("c2", "p1", sandbox.ContainerExited)},
 	}
-	env := newTestEnv(t, Options{Runtime: rt}, true)
+	env := newTestEnv(t, Options{Runtime: rt, Streams: rt}, true)
 
 	tests := []struct {
 		name    string

@@ -10,9 +10,7 @@ import (
 )
 
 // StreamServer hands out the streaming server's single-use session
-// URLs (*streaming.Server implements it). The Runtime handed to New
-// implements it too when wincri serves streams; otherwise Exec, Attach
-// and PortForward answer Unimplemented.
+// URLs (*streaming.Server implements it).
 type StreamServer interface {
 	GetExec(*runtime.ExecRequest) (*runtime.ExecResponse, error)
 	GetAttach(*runtime.AttachRequest) (*runtime.AttachResponse, error)
@@ -20,11 +18,10 @@ type StreamServer interface {
 }
 
 func (s *Server) streamServer() (StreamServer, error) {
-	st, ok := s.runtime.(StreamServer)
-	if !ok {
+	if s.streams == nil {
 		return nil, fmt.Errorf("this runtime does not serve streams: %w", errdefs.ErrNotImplemented)
 	}
-	return st, nil
+	return s.streams, nil
 }
 
 func (s *Server) runningContainer(id string) (sandbox.Container, error) {

@@ -82,7 +82,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	defer svc.close(ctx)
 
-	rt, stopStreaming, err := startStreaming(ctx, opts.Config, svc.runtime)
+	criOpts, stopStreaming, err := startStreaming(ctx, opts.Config, svc.runtime)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err := cri.New(cri.Options{Config: opts.Config, Network: svc.network, Images: svc.images, Runtime: rt, Registerer: reg, Logger: logger})
+	criOpts.Config, criOpts.Network, criOpts.Images = opts.Config, svc.network, svc.images
+	criOpts.Registerer, criOpts.Logger = reg, logger
+	srv, err := cri.New(criOpts)
 	if err != nil {
 		_ = lis.Close()
 		return err

@@ -13,42 +13,42 @@ import (
 	"github.com/wincri/wincri/pkg/streaming"
 )
 
-// servingRuntime is the sandbox manager with what the CRI server needs
-// beside it: the streaming server's session URLs and the stats cache
-// that CPU rates and disk usage need between requests.
-type servingRuntime struct {
-	*sandbox.Manager
-	*streaming.Server
-	stats *sandbox.StatsCache
+// cachedStats binds the sandbox manager to the stats cache that CPU
+// rates and disk usage need between requests.
+type cachedStats struct {
+	m     *sandbox.Manager
+	cache *sandbox.StatsCache
 }
 
 var (
-	_ cri.Runtime       = servingRuntime{}
-	_ cri.StreamServer  = servingRuntime{}
-	_ cri.StatsRuntime  = servingRuntime{}
-	_ cri.LayersRuntime = servingRuntime{}
+	_ cri.Runtime       = (*sandbox.Manager)(nil)
+	_ cri.EventRuntime  = (*sandbox.Manager)(nil)
+	_ cri.StreamServer  = (*streaming.Server)(nil)
+	_ cri.StatsRuntime  = cachedStats{}
+	_ cri.LayersRuntime = cachedStats{}
 )
 
-func (r servingRuntime) PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats {
-	return r.Manager.PodStats(ctx, r.stats, f)
+func (r cachedStats) PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats {
+	return r.m.PodStats(ctx, r.cache, f)
 }
 
-func (r servingRuntime) WritableLayers() sandbox.LayersUsage {
-	return r.Manager.WritableLayers(r.stats)
+func (r cachedStats) ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats {
+	return r.m.ContainerStats(ctx, r.cache, f)
 }
 
-func (r servingRuntime) ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats {
-	return r.Manager.ContainerStats(ctx, r.stats, f)
+func (r cachedStats) WritableLayers() sandbox.LayersUsage {
+	return r.m.WritableLayers(r.cache)
 }
 
 // startStreaming starts the streaming server on the configured address
-// and the stats cache's background work, and returns the runtime to
-// hand to cri.New with a stop function that ends both.
-func startStreaming(ctx context.Context, cfg *config.Config, m *sandbox.Manager) (cri.Runtime, func(), error) {
+// and the stats cache's background work, and returns the CRI server's
+// options for the runtime and its capabilities, with a stop function that
+// ends both.
+func startStreaming(ctx context.Context, cfg *config.Config, m *sandbox.Manager) (cri.Options, func(), error) {
 	logger := klog.FromContext(ctx)
 	srv, err := streaming.New(ctx, cfg.Stream, m)
 	if err != nil {
-		return nil, nil, err
+		return cri.Options{}, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	cache := sandbox.NewStatsCache(0)
@@ -67,5 +67,6 @@ func startStreaming(ctx context.Context, cfg *config.Config, m *sandbox.Manager)
 		}
 		wg.Wait()
 	}
-	return servingRuntime{Manager: m, Server: srv, stats: cache}, stop, nil
+	stats := cachedStats{m: m, cache: cache}
+	return cri.Options{Runtime: m, Events: m, Streams: srv, Stats: stats, Layers: stats}, stop, nil
 }

@@ -36,7 +36,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	if prec.State != PodReady {
 		return "", fmt.Errorf("pod sandbox %s is not ready (%s): %w", prec.ID, prec.State, errdefs.ErrFailedPrecondition)
 	}
-	h, err := isolation.ResolveOn(m.cfg, prec.Handler, m.host)
+	h, err := p.runtimeHandler()
 	if err != nil {
 		return "", err
 	}

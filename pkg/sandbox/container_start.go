@@ -39,7 +39,7 @@ func (m *Manager) StartContainer(ctx context.Context, id string) error {
 	if prec.State != PodReady || s == nil {
 		return fmt.Errorf("pod sandbox %s is not ready (%s): %w", prec.ID, prec.State, errdefs.ErrFailedPrecondition)
 	}
-	h, err := isolation.ResolveOn(m.cfg, prec.Handler, m.host)
+	h, err := p.runtimeHandler()
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,8 @@ type env struct {
 	target func(shim.Event)
 	// log fails the test for an error the Manager logs unexpectedly.
 	log *testlog.Log
+	// cfg is the configuration the next Manager gets.
+	cfg *config.Config
 }
 
 // ctx is a request context carrying the test's checked logger.
@@ -206,6 +208,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{
 		t:    t,
 		log:  testlog.New(t),
+		cfg:  config.Default(),
 		net:  &fakeNetwork{active: map[string]bool{}},
 		plat: &fakePlatform{podCleanups: map[string]int{}, ctrCleanups: map[string]int{}},
 		db:   db,
@@ -226,7 +229,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) newManager() *Manager {
 	e.t.Helper()
 	m, err := New(Options{
-		Config:     config.Default(),
+		Config:     e.cfg,
 		Root:       e.root + "/root",
 		State:      e.root + "/state",
 		Store:      e.db,

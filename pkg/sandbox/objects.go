@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/wincri/wincri/pkg/isolation"
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -21,6 +23,13 @@ type pod struct {
 	id string
 	op opLock
 
+	// handler is the runtime handler the pod was resolved to when it was
+	// run (or when wincri recovered it); its containers use the same.
+	// handlerErr is why a recovered pod has none: its handler left the
+	// configuration. Both never change.
+	handler    isolation.Handler
+	handlerErr error
+
 	mu  sync.RWMutex
 	rec PodRecord
 	cfg *runtime.PodSandboxConfig
@@ -28,6 +37,11 @@ type pod struct {
 	// dead; shimEnd says which (pod_shim.go).
 	conn    *shimConn
 	shimEnd shimEnd
+}
+
+// runtimeHandler is the pod's resolved handler.
+func (p *pod) runtimeHandler() (isolation.Handler, error) {
+	return p.handler, p.handlerErr
 }
 
 func (p *pod) snapshot() PodRecord {

@@ -89,7 +89,8 @@ func (m *Manager) reservePod(cfg *runtime.PodSandboxConfig, raw []byte, h isolat
 	}
 	id := newID()
 	p := &pod{
-		id: id,
+		id:      id,
+		handler: h,
 		rec: PodRecord{
 			ID:        id,
 			Config:    raw,

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -93,9 +95,15 @@ func (m *Manager) loadPod(rec PodRecord) error {
 	if err != nil {
 		return fmt.Errorf("pod sandbox %s: %w", rec.ID, err)
 	}
+	p := &pod{id: rec.ID, rec: rec, cfg: cfg}
+	p.handler, p.handlerErr = isolation.ResolveOn(m.cfg, rec.Handler, m.host)
+	if p.handlerErr != nil {
+		// The pod runs on; only new containers need the handler.
+		p.handlerErr = fmt.Errorf("pod sandbox %s was run with runtime handler %q, which the configuration no longer has: %w", rec.ID, rec.Handler, errdefs.ErrFailedPrecondition)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pods[rec.ID] = &pod{id: rec.ID, rec: rec, cfg: cfg}
+	m.pods[rec.ID] = p
 	m.podNames[podNameKey(cfg.GetMetadata())] = rec.ID
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -343,4 +344,28 @@ func TestRecoverQuarantinesUnusableRecords(t *testing.T) {
 	e.crash()
 	e.restart()
 	assert.Equal(t, 2, e.db.QuarantinedCount())
+}
+
+// TestRecoveredPodKeepsItsHandler: a pod keeps the handler it was run
+// with; when a restart finds that handler gone from the configuration,
+// the pod and its containers run on and new containers are refused with
+// a message naming the handler.
+func TestRecoveredPodKeepsItsHandler(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("web")
+	id := e.runContainer(podID, "app")
+	e.crash()
+	cfg := config.Default()
+	cfg.Runtimes["sandboxed"] = cfg.Runtimes[cfg.DefaultRuntime]
+	delete(cfg.Runtimes, cfg.DefaultRuntime)
+	cfg.DefaultRuntime = "sandboxed"
+	e.cfg = cfg
+	e.restart()
+
+	assert.Equal(t, ContainerRunning, e.container(id).State)
+	_, err := e.m.CreateContainer(e.ctx(), podID, containerConfig("late"))
+	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+	assert.Contains(t, err.Error(), `runtime handler "process"`)
+	require.NoError(t, e.m.StopPod(e.ctx(), podID))
+	require.NoError(t, e.m.RemovePod(e.ctx(), podID))
 }
