@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // Every RPC passes one chain: request id and contextual logger, the
@@ -112,7 +114,7 @@ func verbosity(method string) int {
 }
 
 func (s *Server) withRequestLogger(ctx context.Context, method string) (context.Context, klog.Logger) {
-	logger := s.logger.WithValues("rpc", method, "requestID", newRequestID())
+	logger := s.logger.WithValues(logkeys.RPC, method, logkeys.RequestID, newRequestID())
 	return klog.NewContext(ctx, logger), logger
 }
 

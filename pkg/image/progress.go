@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // transferProgress counts what one layer (or a manifest fetch) has done.
@@ -86,7 +88,7 @@ func (w *watchdog) run(ctx context.Context, log logr.Logger) {
 			}
 			if now.Sub(lastLog) >= progressLogInterval {
 				secs := now.Sub(start).Seconds()
-				log.V(2).Info("Pull progress", "image", w.ref,
+				log.V(2).Info("Pull progress", logkeys.ImageRef, w.ref,
 					"downloadedBytes", cur.downloaded, "unpackedBytes", cur.unpacked,
 					"downloadMBps", fmt.Sprintf("%.1f", float64(cur.downloaded)/secs/1e6),
 					"unpackMBps", fmt.Sprintf("%.1f", float64(cur.unpacked)/secs/1e6))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/faultpoint"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -43,7 +44,7 @@ func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (strin
 	}
 	key := pullKey(r, opts)
 	c, owner := s.pulls.join(key)
-	log := klog.FromContext(ctx).WithValues("image", r.String())
+	log := klog.FromContext(ctx).WithValues(logkeys.ImageRef, r.String())
 	if owner {
 		// Detached from the caller, but keeping its logger.
 		pctx := klog.NewContext(context.WithoutCancel(ctx), log)
@@ -150,7 +151,7 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 		return "", fmt.Errorf("recording image %s: %w", ref, err)
 	}
 	elapsed := time.Since(start)
-	log.Info("Pulled image", "id", img.ID, "from", res.endpoint.String(), "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
+	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
 	return img.ID, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // resolved is an image manifest chosen for this host, with its config.
@@ -47,7 +49,7 @@ func (s *Service) resolve(ctx context.Context, ref Reference, opts PullOptions) 
 		if !e.mirror || ctx.Err() != nil {
 			return nil, err
 		}
-		log.V(2).Info("Mirror failed, trying the next endpoint", "image", ref.String(), "mirror", e.host, "err", err)
+		log.V(2).Info("Mirror failed, trying the next endpoint", logkeys.ImageRef, ref.String(), "mirror", e.host, "err", err)
 	}
 	return nil, fmt.Errorf("no endpoint for %s: %w", ref, errdefs.ErrNotFound)
 }

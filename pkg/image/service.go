@@ -26,6 +26,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -270,7 +271,7 @@ func (s *Service) Remove(ctx context.Context, ref string) error {
 		return fmt.Errorf("removing image %s: %w", img.ID, err)
 	}
 	n, err := s.layers.collect(ctx, s.store)
-	klog.FromContext(ctx).Info("Removed image", "id", img.ID, "tags", img.RepoTags, "layersRemoved", n)
+	klog.FromContext(ctx).Info("Removed image", logkeys.ImageID, img.ID, "tags", img.RepoTags, "layersRemoved", n)
 	return err
 }
 

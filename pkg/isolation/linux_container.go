@@ -10,6 +10,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
 
@@ -67,7 +68,7 @@ func LinuxContainerSpec(ctx context.Context, in LinuxContainerInput) (*specs.Spe
 	if host == nil {
 		host = NodeHost{}
 	}
-	log := klog.FromContext(ctx).WithValues("container", in.ID)
+	log := klog.FromContext(ctx).WithValues(logkeys.ContainerID, in.ID)
 	sc := cfg.GetLinux().GetSecurityContext()
 	podSC := in.SandboxConfig.GetLinux().GetSecurityContext()
 	if sc.GetPrivileged() && !podSC.GetPrivileged() {

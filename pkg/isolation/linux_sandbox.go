@@ -9,6 +9,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
 
@@ -112,7 +113,7 @@ func LinuxSandboxSpec(ctx context.Context, in LinuxSandboxInput) (*specs.Spec, e
 	if in.RestrictOOMScoreAdj {
 		adj = ClampOOMScoreAdj(adj, in.OOMScoreAdjFloor)
 		if adj != SandboxOOMScoreAdj {
-			klog.FromContext(ctx).V(4).Info("Raising the pause process's oom_score_adj to the daemon's own", "sandbox", in.ID, "oomScoreAdj", adj)
+			klog.FromContext(ctx).V(4).Info("Raising the pause process's oom_score_adj to the daemon's own", logkeys.PodSandboxID, in.ID, "oomScoreAdj", adj)
 		}
 	}
 	spec.Process.OOMScoreAdj = &adj

@@ -1,10 +1,12 @@
 package network
 
-// Log field names, kept in one place so that log queries stay stable.
+import "github.com/wincri/wincri/pkg/logkeys"
+
+// Log field names: a pod's network is logged under its pod sandbox's id.
 const (
-	logPod     = "podID"
-	logNetNS   = "netns"
-	logNetwork = "network"
-	logSource  = "source"
-	logIPs     = "ips"
+	logPod     = logkeys.PodSandboxID
+	logNetNS   = logkeys.NetNS
+	logNetwork = logkeys.Network
+	logSource  = logkeys.Source
+	logIPs     = logkeys.IPs
 )

@@ -9,6 +9,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog/logger"
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // Attach connects the caller's streams to a running container's own
@@ -32,7 +33,7 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 	if !hasLogger {
 		return fmt.Errorf("container %s has neither a log nor stdin, so no process serves its live output: %w", rec.ID, errdefs.ErrFailedPrecondition)
 	}
-	log := klog.FromContext(ctx).WithValues("containerID", rec.ID)
+	log := klog.FromContext(ctx).WithValues(logkeys.ContainerID, rec.ID)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

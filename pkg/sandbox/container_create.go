@@ -18,6 +18,7 @@ import (
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -103,7 +104,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 	ctx, cancel := detach(ctx, m.buildTimeout)
 	defer cancel()
 	id := c.id
-	logger := klog.FromContext(ctx).WithValues("containerID", id, "podSandboxID", prec.ID, "container", cfg.GetMetadata().GetName())
+	logger := klog.FromContext(ctx).WithValues(logkeys.ContainerID, id, logkeys.PodSandboxID, prec.ID, logkeys.ContainerName, cfg.GetMetadata().GetName())
 	ctx = klog.NewContext(ctx, logger)
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketContainers, id, c.snapshot()) }); err != nil {
 		m.forgetContainer(id)
@@ -117,7 +118,7 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 		}
 		return "", err
 	}
-	logger.Info("Container created", "image", rec.ImageRef)
+	logger.Info("Container created", logkeys.ImageRef, rec.ImageRef)
 	m.publish(EventCreated, id, prec.ID)
 	return id, nil
 }

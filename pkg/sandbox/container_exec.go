@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/stdio"
 )
@@ -74,7 +75,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		cctx, cancel := m.cleanupContext(ctx)
 		defer cancel()
 		if _, err := s.Delete(cctx, rec.ID, execID); err != nil && !gone(err) {
-			klog.FromContext(ctx).Error(err, "Deleting an exec process", "containerID", rec.ID, "execID", execID)
+			klog.FromContext(ctx).Error(err, "Deleting an exec process", logkeys.ContainerID, rec.ID, logkeys.ExecID, execID)
 		}
 	}
 	defer cleanup()
@@ -157,7 +158,7 @@ func (m *Manager) waitExec(stop context.Context, s shim.Shim, id, execID string)
 	}
 	kctx, cancel := m.cleanupContext(stop)
 	defer cancel()
-	logger := klog.FromContext(stop).WithValues("containerID", id, "execID", execID)
+	logger := klog.FromContext(stop).WithValues(logkeys.ContainerID, id, logkeys.ExecID, execID)
 	if err := s.Kill(kctx, id, execID, sigkill, false); err != nil && !gone(err) {
 		logger.V(2).Info("Killing an abandoned exec process", "err", err)
 	}

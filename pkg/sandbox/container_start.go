@@ -10,6 +10,7 @@ import (
 
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
 
@@ -43,7 +44,7 @@ func (m *Manager) StartContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID, "podSandboxID", prec.ID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.ContainerID, rec.ID, logkeys.PodSandboxID, prec.ID)
 	if err := m.startTask(ctx, c, p.cfg.GetLogDirectory(), s, h); err != nil {
 		cctx, cancel := m.cleanupContext(ctx)
 		defer cancel()

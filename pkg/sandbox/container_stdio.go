@@ -11,6 +11,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog/logger"
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // How often the keeper of a container's stdin checks whether the task
@@ -100,7 +101,7 @@ func (m *Manager) keepStdin(logger klog.Logger, id string, keeper stdinKeeper) {
 			continue
 		}
 		if err := keeper.Close(); err != nil {
-			logger.V(4).Info("Releasing a container's stdin", "containerID", id, "err", err)
+			logger.V(4).Info("Releasing a container's stdin", logkeys.ContainerID, id, "err", err)
 		}
 		return
 	}

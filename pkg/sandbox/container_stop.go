@@ -9,6 +9,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/faultpoint"
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // StopContainer sends the image's stop signal, waits up to timeout
@@ -32,7 +33,7 @@ func (m *Manager) stopContainer(ctx context.Context, c *container, grace time.Du
 	if rec.State != ContainerRunning || exited == nil {
 		return nil
 	}
-	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.ContainerID, rec.ID)
 	p, err := m.getPod(rec.PodID)
 	if err != nil {
 		return err
@@ -108,7 +109,7 @@ func (m *Manager) RemoveContainer(ctx context.Context, id string) error {
 	if err := m.destroyContainer(ctx, c); err != nil {
 		return err
 	}
-	klog.FromContext(ctx).Info("Container removed", "containerID", rec.ID)
+	klog.FromContext(ctx).Info("Container removed", logkeys.ContainerID, rec.ID)
 	m.publish(EventDeleted, rec.ID, rec.PodID)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog/logger"
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // UpdateContainerResources replaces a container's resources: a running
@@ -60,7 +61,7 @@ func (m *Manager) UpdateContainerResources(ctx context.Context, id string, r *ru
 	if err := m.updateContainer(c, fields(func(r *ContainerRecord) { r.Spec, r.UpdatedResources = specJSON, raw })); err != nil {
 		return err
 	}
-	klog.FromContext(ctx).Info("Container resources updated", "containerID", rec.ID)
+	klog.FromContext(ctx).Info("Container resources updated", logkeys.ContainerID, rec.ID)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
 
@@ -15,7 +16,7 @@ const shimDiedExitCode = 255
 // handleEvent receives the shims' task events, in order, on the shim
 // driver's event goroutine.
 func (m *Manager) handleEvent(e shim.Event) {
-	logger := m.logger.WithValues("topic", e.Topic, "id", e.ContainerID)
+	logger := m.logger.WithValues(logkeys.Topic, e.Topic, logkeys.TaskID, e.ContainerID)
 	switch e.Topic {
 	case shim.TopicTaskOOM:
 		if c, err := m.getContainer(e.ContainerID); err == nil {
@@ -57,7 +58,7 @@ func (m *Manager) handleEvent(e shim.Event) {
 // containerExited records a container's exit once, releases its task in
 // the shim and wakes whoever waits for it.
 func (m *Manager) containerExited(c *container, code int32, at time.Time, reason, message string) {
-	logger := m.logger.WithValues("containerID", c.snapshot().ID)
+	logger := m.logger.WithValues(logkeys.ContainerID, c.snapshot().ID)
 	var first, startPending bool
 	err := m.updateContainer(c, func(r *ContainerRecord) ([]EventType, error) {
 		if r.State != ContainerRunning && r.State != ContainerCreated {
@@ -118,7 +119,7 @@ func (m *Manager) deleteTask(podID, id string) {
 	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), taskExitTimeout)
 	defer cancel()
 	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
-		m.logger.Error(err, "Deleting an exited task", "containerID", id)
+		m.logger.Error(err, "Deleting an exited task", logkeys.ContainerID, id)
 	}
 }
 
@@ -135,11 +136,11 @@ func (m *Manager) podTaskExited(p *pod, code int32, at time.Time) {
 		return []EventType{EventStopped}, nil
 	})
 	if err != nil {
-		m.logger.Error(err, "Recording a sandbox exit", "podSandboxID", p.id)
+		m.logger.Error(err, "Recording a sandbox exit", logkeys.PodSandboxID, p.id)
 		return
 	}
 	if changed {
-		m.logger.Info("Pod sandbox task exited", "podSandboxID", p.id, "exitCode", code)
+		m.logger.Info("Pod sandbox task exited", logkeys.PodSandboxID, p.id, "exitCode", code)
 	}
 }
 
@@ -161,7 +162,7 @@ func (m *Manager) watchShim(p *pod, s shim.Shim) {
 			return // released while the lock was awaited
 		}
 		rec := p.snapshot()
-		logger := m.logger.WithValues("podSandboxID", rec.ID, "shimPid", rec.ShimPid)
+		logger := m.logger.WithValues(logkeys.PodSandboxID, rec.ID, logkeys.ShimPid, rec.ShimPid)
 		logger.Info("The pod's shim died")
 		now := time.Now()
 		for _, c := range m.podContainers(rec.ID) {

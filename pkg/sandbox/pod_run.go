@@ -18,6 +18,7 @@ import (
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
@@ -53,7 +54,7 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 	// gets the pod this request goes on building.
 	ctx, cancel := detach(ctx, m.buildTimeout)
 	defer cancel()
-	logger := klog.FromContext(ctx).WithValues("podSandboxID", p.id, "pod", klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
+	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, p.id, logkeys.Pod, klog.KRef(cfg.GetMetadata().GetNamespace(), cfg.GetMetadata().GetName()))
 	ctx = klog.NewContext(ctx, logger)
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Put(bucketPods, p.id, p.snapshot()) }); err != nil {
 		m.forgetPod(p.id)
@@ -67,7 +68,7 @@ func (m *Manager) RunPod(ctx context.Context, cfg *runtime.PodSandboxConfig, han
 		}
 		return "", err
 	}
-	logger.Info("Pod sandbox ready", "handler", h.Name, "isolation", h.Isolation, "ips", p.snapshot().IPs)
+	logger.Info("Pod sandbox ready", logkeys.Handler, h.Name, "isolation", h.Isolation, "ips", p.snapshot().IPs)
 	m.publish(EventStarted, p.id, p.id)
 	return p.id, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
 
@@ -66,7 +67,7 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 	if err != nil {
 		return err
 	}
-	klog.FromContext(ctx).Info("Pod sandbox stopped", "podSandboxID", rec.ID)
+	klog.FromContext(ctx).Info("Pod sandbox stopped", logkeys.PodSandboxID, rec.ID)
 	return nil
 }
 
@@ -89,7 +90,7 @@ func (m *Manager) RemovePod(ctx context.Context, id string) error {
 	if err := m.destroyPod(ctx, p); err != nil {
 		return err
 	}
-	klog.FromContext(ctx).Info("Pod sandbox removed", "podSandboxID", p.id)
+	klog.FromContext(ctx).Info("Pod sandbox removed", logkeys.PodSandboxID, p.id)
 	m.publish(EventDeleted, p.id, p.id)
 	return nil
 }
@@ -160,9 +161,9 @@ func (m *Manager) awaitShimExit(ctx context.Context, s shim.Shim) {
 	case <-ctx.Done():
 	}
 	if pid := s.Pid(); pid > 0 {
-		klog.FromContext(ctx).Info("The shim did not exit after Shutdown; killing it", "shimPid", pid)
+		klog.FromContext(ctx).Info("The shim did not exit after Shutdown; killing it", logkeys.ShimPid, pid)
 		if err := killProcess(pid); err != nil {
-			klog.FromContext(ctx).Error(err, "Killing a lingering shim", "shimPid", pid)
+			klog.FromContext(ctx).Error(err, "Killing a lingering shim", logkeys.ShimPid, pid)
 		}
 	}
 }
@@ -198,11 +199,11 @@ func (m *Manager) cleanupDeadShim(ctx context.Context, rec PodRecord) error {
 	// sandbox's.
 	for _, c := range m.podContainers(rec.ID) {
 		if _, err := m.shims.Cleanup(ctx, rec.ShimBin, m.dirs.containerBundle(c.id), c.id); err != nil && !gone(err) {
-			klog.FromContext(ctx).V(2).Info("Shim cleanup of a container task reported an error", "containerID", c.id, "err", err)
+			klog.FromContext(ctx).V(2).Info("Shim cleanup of a container task reported an error", logkeys.ContainerID, c.id, "err", err)
 		}
 	}
 	if _, err := m.shims.Cleanup(ctx, rec.ShimBin, m.dirs.podBundle(rec.ID), rec.ID); err != nil && !gone(err) {
-		klog.FromContext(ctx).V(2).Info("Shim cleanup reported an error", "podSandboxID", rec.ID, "err", err)
+		klog.FromContext(ctx).V(2).Info("Shim cleanup reported an error", logkeys.PodSandboxID, rec.ID, "err", err)
 	}
 	p, err := m.getPod(rec.ID)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -55,7 +56,7 @@ func (m *Manager) Recover(ctx context.Context) error {
 		if rec.State == ContainerCreating {
 			c, _ := m.getContainer(rec.ID)
 			if err := m.destroyContainer(ctx, c); err != nil {
-				logger.Error(err, "Cleaning up an interrupted container creation", "containerID", rec.ID)
+				logger.Error(err, "Cleaning up an interrupted container creation", logkeys.ContainerID, rec.ID)
 			}
 		}
 	}
@@ -63,7 +64,7 @@ func (m *Manager) Recover(ctx context.Context) error {
 		if rec.State == PodCreating {
 			p, _ := m.getPod(rec.ID)
 			if err := m.destroyPod(ctx, p); err != nil {
-				logger.Error(err, "Cleaning up an interrupted pod sandbox creation", "podSandboxID", rec.ID)
+				logger.Error(err, "Cleaning up an interrupted pod sandbox creation", logkeys.PodSandboxID, rec.ID)
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func (m *Manager) reconnectPod(ctx context.Context, p *pod) {
 		m.podTaskExited(p, shimDiedExitCode, time.Now())
 		return
 	}
-	logger := klog.FromContext(ctx).WithValues("podSandboxID", rec.ID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, rec.ID)
 	s, err := m.shims.Connect(ctx, rec.Shim)
 	if err != nil {
 		logger.Info("The pod's shim is gone", "err", err)
@@ -178,7 +179,7 @@ func (m *Manager) reconcileContainer(ctx context.Context, c *container) {
 	case err != nil && gone(err):
 		m.containerExited(c, shimDiedExitCode, time.Now(), ReasonError, "the container's task was gone when wincri restarted")
 	case err != nil:
-		klog.FromContext(ctx).Error(err, "Reading a container's task state", "containerID", rec.ID)
+		klog.FromContext(ctx).Error(err, "Reading a container's task state", logkeys.ContainerID, rec.ID)
 	case st.Status == shim.StatusStopped:
 		m.containerExited(c, int32(st.ExitStatus), st.ExitedAt, "", "")
 	}
@@ -201,9 +202,9 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 	m.mu.RUnlock()
 	for _, id := range listDir(m.dirs.containerBundle("")) {
 		if !ctrs[id] {
-			logger.Info("Removing an orphaned container", "containerID", id)
+			logger.Info("Removing an orphaned container", logkeys.ContainerID, id)
 			if err := m.plat.CleanupContainer(ctx, id); err != nil {
-				logger.Error(err, "Removing an orphaned container layer", "containerID", id)
+				logger.Error(err, "Removing an orphaned container layer", logkeys.ContainerID, id)
 			}
 			_ = os.RemoveAll(m.dirs.containerBundle(id))
 		}
@@ -211,7 +212,7 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 	for _, id := range listDir(m.dirs.containerLayer("")) {
 		if !ctrs[id] {
 			if err := m.plat.CleanupContainer(ctx, id); err != nil {
-				logger.Error(err, "Removing an orphaned container layer", "containerID", id)
+				logger.Error(err, "Removing an orphaned container layer", logkeys.ContainerID, id)
 			}
 		}
 	}
@@ -222,9 +223,9 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 	}
 	for _, id := range listDir(m.dirs.podBundle("")) {
 		if !pods[id] {
-			logger.Info("Removing an orphaned pod bundle", "podSandboxID", id)
+			logger.Info("Removing an orphaned pod bundle", logkeys.PodSandboxID, id)
 			if err := m.plat.CleanupPod(ctx, id); err != nil {
-				logger.Error(err, "Cleaning up an orphaned pod", "podSandboxID", id)
+				logger.Error(err, "Cleaning up an orphaned pod", logkeys.PodSandboxID, id)
 			}
 			_ = os.RemoveAll(m.dirs.podBundle(id))
 		}
@@ -236,9 +237,9 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 	}
 	for _, id := range nss {
 		if !pods[id] {
-			logger.Info("Removing an orphaned network namespace", "podSandboxID", id)
+			logger.Info("Removing an orphaned network namespace", logkeys.PodSandboxID, id)
 			if err := m.network.RemoveNamespace(ctx, id); err != nil {
-				logger.Error(err, "Removing an orphaned network namespace", "podSandboxID", id)
+				logger.Error(err, "Removing an orphaned network namespace", logkeys.PodSandboxID, id)
 			}
 		}
 	}

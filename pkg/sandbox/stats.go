@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/stats"
 )
@@ -162,7 +163,7 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *sta
 	if pod.NetNS != "" {
 		ifaces, err := podInterfaces(ctx, pod.PodRecord, pod.Config)
 		if err != nil {
-			klog.FromContext(ctx).V(4).Info("Reading pod network counters failed", "podSandboxID", pod.ID, "err", err)
+			klog.FromContext(ctx).V(4).Info("Reading pod network counters failed", logkeys.PodSandboxID, pod.ID, "err", err)
 		}
 		out.Network = ifaces
 	}
@@ -190,7 +191,7 @@ func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim
 	if s == nil {
 		return stats.Sample{At: now}
 	}
-	logger := klog.FromContext(ctx).WithValues("id", id)
+	logger := klog.FromContext(ctx).WithValues(logkeys.TaskID, id)
 	raw, err := s.Stats(ctx, id)
 	if err != nil {
 		if !gone(err) {

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/stats"
 )
 
@@ -40,7 +41,7 @@ func (c *specCache) get(ctx context.Context, id string, raw []byte) *stats.Spec 
 	}
 	spec, err := stats.ParseSpec(raw)
 	if err != nil {
-		klog.FromContext(ctx).V(4).Info("Reading the container's resources failed", "containerID", id, "err", err)
+		klog.FromContext(ctx).V(4).Info("Reading the container's resources failed", logkeys.ContainerID, id, "err", err)
 		return nil
 	}
 	c.mu.Lock()

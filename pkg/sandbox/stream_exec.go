@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/stdio"
 )
@@ -41,7 +42,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 		return 0, fmt.Errorf("creating exec stdio: %w", err)
 	}
 	defer pipes.Close()
-	logger := klog.FromContext(ctx).WithValues("containerID", rec.ID, "execID", execID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.ContainerID, rec.ID, logkeys.ExecID, execID)
 	opts := shim.ExecOpts{ID: rec.ID, ExecID: execID, Spec: spec, Stdin: pipes.StdinPath, Stdout: pipes.StdoutPath, Stderr: pipes.StderrPath, Terminal: tty}
 	if err := s.Exec(ctx, opts); err != nil {
 		return 0, m.execStartError(ctx, s, rec.ID, err)

@@ -13,6 +13,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/containerd/ttrpc"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // DefaultNamespace is the containerd namespace wincri's shims run in.
@@ -201,7 +203,7 @@ func (d *Driver) attach(ctx context.Context, addr Address, rc io.ReadCloser, lau
 	if !c.drainLog(d.shimLogger(c.addr), rc) {
 		closeLog()
 	}
-	klog.FromContext(ctx).V(2).Info("Connected to shim", "address", c.addr.Address, "shimPid", c.pid, "version", c.addr.Version)
+	klog.FromContext(ctx).V(2).Info("Connected to shim", "address", c.addr.Address, logkeys.ShimPid, c.pid, "version", c.addr.Version)
 	return &handle{conn: c, m: d}, nil
 }
 
@@ -262,7 +264,7 @@ func (d *Driver) release(c *conn) {
 }
 
 func (d *Driver) shimLogger(a Address) klog.Logger {
-	return d.logger.WithValues("shimID", a.ShimID)
+	return d.logger.WithValues(logkeys.ShimID, a.ShimID)
 }
 
 func isClosed(ch <-chan struct{}) bool {

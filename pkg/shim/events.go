@@ -15,6 +15,8 @@ import (
 	"github.com/containerd/typeurl/v2"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // maxQueuedEvents bounds the events waiting for OnEvent. Beyond it
@@ -68,11 +70,11 @@ func newEventServer(logger klog.Logger, l net.Listener, onEvent func(Event)) (*e
 func (s *eventServer) Forward(ctx context.Context, req *eventsapi.ForwardRequest) (*emptypb.Empty, error) {
 	ev, err := decodeEnvelope(req.GetEnvelope())
 	if errors.Is(err, errUnknownEvent) {
-		s.logger.V(5).Info("Ignoring shim event", "topic", req.GetEnvelope().GetTopic())
+		s.logger.V(5).Info("Ignoring shim event", logkeys.Topic, req.GetEnvelope().GetTopic())
 		return &emptypb.Empty{}, nil
 	}
 	if err != nil {
-		s.logger.Error(err, "Bad event from shim", "topic", req.GetEnvelope().GetTopic())
+		s.logger.Error(err, "Bad event from shim", logkeys.Topic, req.GetEnvelope().GetTopic())
 		return nil, errgrpc.ToGRPC(err)
 	}
 	if !s.queue.push(ev) {

@@ -14,6 +14,8 @@ import (
 	"github.com/containerd/errdefs"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // Environment of a shim invocation. runc-v2 takes the events address
@@ -50,7 +52,7 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	if shimID == "" {
 		shimID = opts.ID
 	}
-	logger := klog.FromContext(ctx).WithValues("task", opts.ID, "shimID", shimID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, opts.ID, logkeys.ShimID, shimID)
 
 	// The log FIFO must exist, with a reader, before the shim starts:
 	// runc-v2 opens it for writing first thing and blocks until then.
@@ -126,7 +128,7 @@ func (d *Driver) Cleanup(ctx context.Context, binary, bundle, id string) (ExitSt
 		return ExitStatus{}, d.helperError(ctx, "delete", id, &stderr, err)
 	}
 	if s := bytes.TrimSpace(stderr.Bytes()); len(s) > 0 {
-		klog.FromContext(ctx).Info("Shim cleanup warnings", "task", id, "stderr", string(s))
+		klog.FromContext(ctx).Info("Shim cleanup warnings", logkeys.TaskID, id, "stderr", string(s))
 	}
 	// The v2 and v3 DeleteResponse are the same message.
 	var resp task.DeleteResponse

@@ -24,6 +24,7 @@ import (
 	utilexec "k8s.io/utils/exec"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/sandbox"
 )
 
@@ -117,7 +118,7 @@ type adapter struct {
 }
 
 func (a adapter) Exec(ctx context.Context, id string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
-	logger := a.logger.WithValues("session", "exec", "containerID", id)
+	logger := a.logger.WithValues(logkeys.Session, "exec", logkeys.ContainerID, id)
 	ctx = klog.NewContext(ctx, logger)
 	logger.V(2).Info("Exec session", "tty", tty)
 	code, err := a.rt.Exec(ctx, id, cmd, in, out, errOut, tty, sizes(ctx, resize))
@@ -134,7 +135,7 @@ func (a adapter) Exec(ctx context.Context, id string, cmd []string, in io.Reader
 }
 
 func (a adapter) Attach(ctx context.Context, id string, in io.Reader, out, errOut io.WriteCloser, _ bool, resize <-chan remotecommand.TerminalSize) error {
-	logger := a.logger.WithValues("session", "attach", "containerID", id)
+	logger := a.logger.WithValues(logkeys.Session, "attach", logkeys.ContainerID, id)
 	ctx = klog.NewContext(ctx, logger)
 	logger.V(2).Info("Attach session")
 	if err := a.rt.Attach(ctx, id, in, out, errOut, sizes(ctx, resize)); err != nil {
@@ -145,7 +146,7 @@ func (a adapter) Attach(ctx context.Context, id string, in io.Reader, out, errOu
 }
 
 func (a adapter) PortForward(ctx context.Context, podID string, port int32, stream io.ReadWriteCloser) error {
-	logger := a.logger.WithValues("session", "port-forward", "podSandboxID", podID, "port", port)
+	logger := a.logger.WithValues(logkeys.Session, "port-forward", logkeys.PodSandboxID, podID, logkeys.Port, port)
 	ctx = klog.NewContext(ctx, logger)
 	logger.V(2).Info("Port-forward session")
 	if err := a.rt.PortForward(ctx, podID, port, stream); err != nil {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/crilog"
+	"github.com/wincri/wincri/pkg/logkeys"
 )
 
 // DefaultDrainTimeout is how long the logger keeps reading after it was
@@ -47,7 +48,7 @@ func Run(ctx context.Context, o Options, stdio Stdio, drainTimeout time.Duration
 	if drainTimeout <= 0 {
 		drainTimeout = DefaultDrainTimeout
 	}
-	logger := klog.FromContext(ctx).WithValues("container", o.ID)
+	logger := klog.FromContext(ctx).WithValues(logkeys.ContainerID, o.ID)
 	ctx = klog.NewContext(ctx, logger)
 
 	var out crilog.RecordWriter = discard{}
