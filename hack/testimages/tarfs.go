@@ -91,10 +91,6 @@ func (t *tree) hardlink(name, target string) error {
 	return t.add(entry{name: name, typ: tar.TypeLink, target: target, mode: to.mode, uid: to.uid, gid: to.gid})
 }
 
-func (t *tree) symlink(name, target string) error {
-	return t.add(entry{name: name, typ: tar.TypeSymlink, mode: 0o777, target: target})
-}
-
 // tar renders the tree in insertion order.
 func (t *tree) tar() ([]byte, error) {
 	var buf bytes.Buffer

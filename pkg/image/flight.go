@@ -54,10 +54,3 @@ func (f *flight) finish(key string, c *call, id string, err error) {
 	c.id, c.err = id, err
 	close(c.done)
 }
-
-func (f *flight) inFlight(key string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, ok := f.calls[key]
-	return ok
-}

@@ -135,9 +135,11 @@ func LinuxContainerSpec(ctx context.Context, in LinuxContainerInput) (*specs.Spe
 			return nil, err
 		}
 	} else {
+		//lint:ignore SA1019 kubelets before the structured field still send the profile path; containerd reads both too
 		if spec.Linux.Seccomp, err = seccompProfile(sc.GetSeccomp(), sc.GetSeccompProfilePath(), spec.Process.Capabilities.Bounding); err != nil {
 			return nil, err
 		}
+		//lint:ignore SA1019 kubelets before the structured field still send the profile name; containerd reads both too
 		if spec.Process.ApparmorProfile, err = apparmorProfile(sc.GetApparmor(), sc.GetApparmorProfile()); err != nil {
 			return nil, err
 		}

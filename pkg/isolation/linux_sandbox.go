@@ -99,6 +99,7 @@ func LinuxSandboxSpec(ctx context.Context, in LinuxSandboxInput) (*specs.Spec, e
 		// process itself needs no devices, only the lifted paths.
 		spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths = nil, nil
 	} else {
+		//lint:ignore SA1019 kubelets before the structured field still send the profile path; containerd reads both too
 		if spec.Linux.Seccomp, err = seccompProfile(sc.GetSeccomp(), sc.GetSeccompProfilePath(), spec.Process.Capabilities.Bounding); err != nil {
 			return nil, err
 		}

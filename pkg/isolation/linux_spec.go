@@ -145,14 +145,3 @@ func pathWithin(p, dir string) bool {
 	}
 	return p == dir || strings.HasPrefix(p, dir+"/")
 }
-
-// setNamespace adds ns, replacing any entry of the same type.
-func setNamespace(spec *specs.Spec, ns specs.LinuxNamespace) {
-	for i, cur := range spec.Linux.Namespaces {
-		if cur.Type == ns.Type {
-			spec.Linux.Namespaces[i] = ns
-			return
-		}
-	}
-	spec.Linux.Namespaces = append(spec.Linux.Namespaces, ns)
-}

@@ -40,7 +40,8 @@ func windowsCommand(p *specs.Process, command, args []string, img *imagespec.Ima
 	// already escaped command line. Escaping it again would break it, so
 	// it goes into CommandLine as it is, with the remaining arguments
 	// escaped behind it.
-	if fromImage && img.ArgsEscaped { //nolint:staticcheck // deprecated, but Windows images still carry it
+	//lint:ignore SA1019 deprecated for new images, but Windows images built by Docker still carry it (as hcsshim and containerd read it)
+	if fromImage && img.ArgsEscaped {
 		line := all[0]
 		for _, a := range all[1:] {
 			line += " " + escapeWindowsArg(a)

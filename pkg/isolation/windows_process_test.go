@@ -14,7 +14,9 @@ import (
 func TestWindowsCommand(t *testing.T) {
 	image := &imagespec.ImageConfig{Entrypoint: []string{"app.exe", "--serve"}, Cmd: []string{"--port", "80"}}
 	noEntrypoint := &imagespec.ImageConfig{Cmd: []string{"cmd.exe", "/c", "echo hi"}}
+	//lint:ignore SA1019 Windows images built by Docker carry it
 	escaped := &imagespec.ImageConfig{Cmd: []string{`cmd /S /C "echo hi & ping -t localhost"`}, ArgsEscaped: true}
+	//lint:ignore SA1019 as above
 	escapedEntrypoint := &imagespec.ImageConfig{Entrypoint: []string{`powershell -Command "& {Start-Sleep 10}"`}, ArgsEscaped: true}
 	tests := []struct {
 		name        string

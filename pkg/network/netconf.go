@@ -1,8 +1,10 @@
 package network
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -82,6 +84,30 @@ func loadConfDir(dir string) (*network, error) {
 	return nil, &NotReadyError{Message: fmt.Sprintf("no valid CNI network configuration in %s: %s", dir, strings.Join(reasons, "; "))}
 }
 
+// confListFromSinglePlugin reads a single-plugin .conf file, still common
+// on Windows nodes, as a one-plugin network list: the network's name and
+// CNI version move up to the list, as libcni's deprecated
+// ConfListFromConf did.
+func confListFromSinglePlugin(path string) (*libcni.NetworkConfigList, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var plugin map[string]any
+	if err := json.Unmarshal(data, &plugin); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	list, err := json.Marshal(map[string]any{
+		"name":       plugin["name"],
+		"cniVersion": plugin["cniVersion"],
+		"plugins":    []any{plugin},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return libcni.NetworkConfFromBytes(list)
+}
+
 // loadConfFile reads one conf_dir file as a network list.
 func loadConfFile(path string) (*libcni.NetworkConfigList, error) {
 	var list *libcni.NetworkConfigList
@@ -92,11 +118,7 @@ func loadConfFile(path string) (*libcni.NetworkConfigList, error) {
 		}
 		list = l
 	} else {
-		conf, err := libcni.ConfFromFile(path) //nolint:staticcheck // single-plugin files are still common on Windows nodes
-		if err != nil {
-			return nil, err
-		}
-		l, err := libcni.ConfListFromConf(conf) //nolint:staticcheck // as above
+		l, err := confListFromSinglePlugin(path)
 		if err != nil {
 			return nil, err
 		}

@@ -18,10 +18,6 @@ func (d dirs) containerBundle(id string) string { return filepath.Join(d.state, 
 // directories on Linux, the scratch layer on Windows).
 func (d dirs) containerLayer(id string) string { return filepath.Join(d.root, "containers", id) }
 
-func (d dirs) shimState() string { return filepath.Join(d.state, "shim") }
-
-func (d dirs) pauseRootfs() string { return filepath.Join(d.root, "pause") }
-
 // loggerState holds the logging processes' control endpoints.
 func (d dirs) loggerState() string { return filepath.Join(d.state, "log") }
 

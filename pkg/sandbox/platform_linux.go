@@ -136,10 +136,22 @@ func mountReadOnly(layers []string, target string) error {
 	}
 }
 
+// The pod files isolation.WriteSandboxFiles writes into a pod's bundle,
+// which its containers bind-mount.
+const (
+	hostnameFile   = "hostname"
+	hostsFile      = "hosts"
+	resolvConfFile = "resolv.conf"
+	shmDir         = "shm"
+)
+
+// pauseRootfsDir holds the Linux pause process's read-only rootfs.
+func (d dirs) pauseRootfsDir() string { return filepath.Join(d.root, "pause") }
+
 // pauseRootfs makes the read-only rootfs that every pod's pause process
 // shares: a directory holding a copy of this very executable.
 func (l *linuxPlatform) pauseRootfs() (string, error) {
-	dir := l.dirs.pauseRootfs()
+	dir := l.dirs.pauseRootfsDir()
 	l.pauseOnce.Do(func() { l.pauseErr = installPause(dir) })
 	return dir, l.pauseErr
 }

@@ -2,7 +2,6 @@ package streaming_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -121,8 +120,4 @@ func forward(t *testing.T, rawURL string, port int) (httpstream.Stream, httpstre
 	data, err := conn.CreateStream(h)
 	require.NoError(t, err)
 	return data, errStream
-}
-
-func httpGet(path string) string {
-	return fmt.Sprintf("GET %s HTTP/1.0\r\nHost: pod\r\n\r\n", path)
 }

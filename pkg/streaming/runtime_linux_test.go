@@ -413,3 +413,7 @@ func TestStreamingWithRuncShim(t *testing.T) {
 		assert.Equal(t, []sandbox.EventType{sandbox.EventCreated, sandbox.EventStarted, sandbox.EventStopped, sandbox.EventDeleted}, types)
 	})
 }
+
+func httpGet(path string) string {
+	return fmt.Sprintf("GET %s HTTP/1.0\r\nHost: pod\r\n\r\n", path)
+}

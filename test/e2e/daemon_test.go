@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,10 +47,6 @@ type daemon struct {
 	conn *grpc.ClientConn
 	rt   runtime.RuntimeServiceClient
 	img  runtime.ImageServiceClient
-
-	// expected are the error-level log lines the test causes on purpose
-	// (expectErrors); any other fails it.
-	expected []*regexp.Regexp
 }
 
 // newDaemon prepares a daemon's directories and configuration; Start
@@ -243,15 +238,6 @@ func (d *daemon) closeConn() {
 		_ = d.conn.Close()
 		d.conn = nil
 	}
-}
-
-// restart starts wincri again without a fault point after it died.
-func (d *daemon) restart() {
-	d.t.Helper()
-	if d.running() {
-		d.kill()
-	}
-	d.start("")
 }
 
 // logTail returns the last n lines of wincri's log.
