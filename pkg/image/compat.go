@@ -6,7 +6,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/wincri/wincri/pkg/config"
-	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/winversion"
 )
 
 // CheckRunnable returns nil when img can run in a pod of isolation iso
@@ -25,28 +25,28 @@ func CheckRunnable(h Host, iso config.Isolation, img, sandbox *Image) error {
 	if h.OS != "windows" || img.Config.OSVersion == "" {
 		return nil
 	}
-	v, err := isolation.ParseOSVersion(img.Config.OSVersion)
+	v, err := winversion.Parse(img.Config.OSVersion)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
 	if iso != config.IsolationHyperV {
-		if err := isolation.CheckProcessIsolation(h.OSVersion, v); err != nil {
+		if err := winversion.CheckProcessIsolation(h.OSVersion, v); err != nil {
 			return fmt.Errorf("image %s: %w", img.ID, err)
 		}
 		return nil
 	}
 	if sandbox == nil || sandbox.Config.OSVersion == "" {
-		if !isolation.HyperVCompatible(h.OSVersion, v) {
+		if !winversion.HyperVCompatible(h.OSVersion, v) {
 			return fmt.Errorf("image %s: OS build %s is newer than host build %s, which cannot boot it: %w",
 				img.ID, v, h.OSVersion, errdefs.ErrFailedPrecondition)
 		}
 		return nil
 	}
-	uvm, err := isolation.ParseOSVersion(sandbox.Config.OSVersion)
+	uvm, err := winversion.Parse(sandbox.Config.OSVersion)
 	if err != nil {
 		return fmt.Errorf("sandbox image %s: %w", sandbox.ID, err)
 	}
-	if err := isolation.CheckHyperVIsolation(uvm, v); err != nil {
+	if err := winversion.CheckHyperVIsolation(uvm, v); err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wincri/wincri/pkg/config"
-	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/winversion"
 )
 
 // Host is the platform that images are chosen for.
@@ -19,7 +19,7 @@ type Host struct {
 	Architecture string
 	Variant      string
 	// OSVersion is the host's Windows version; zero on other systems.
-	OSVersion isolation.OSVersion
+	OSVersion winversion.Version
 }
 
 // String formats h as os/arch[/variant][ version].
@@ -96,14 +96,14 @@ func SelectManifest(h Host, iso config.Isolation, manifests []ocispec.Descriptor
 
 type windowsCandidate struct {
 	desc    ocispec.Descriptor
-	version isolation.OSVersion
+	version winversion.Version
 }
 
 func selectWindows(h Host, iso config.Isolation, matching []ocispec.Descriptor) (ocispec.Descriptor, error) {
 	var versioned []windowsCandidate
 	var unversioned []ocispec.Descriptor
 	for _, m := range matching {
-		v, err := isolation.ParseOSVersion(m.Platform.OSVersion)
+		v, err := winversion.Parse(m.Platform.OSVersion)
 		if err != nil {
 			unversioned = append(unversioned, m)
 			continue
@@ -120,13 +120,13 @@ func selectWindows(h Host, iso config.Isolation, matching []ocispec.Descriptor) 
 		return a.Revision > b.Revision
 	})
 	for _, c := range versioned {
-		if isolation.ProcessCompatible(h.OSVersion, c.version) {
+		if winversion.ProcessCompatible(h.OSVersion, c.version) {
 			return c.desc, nil
 		}
 	}
 	if iso == config.IsolationHyperV {
 		for _, c := range versioned {
-			if isolation.HyperVCompatible(h.OSVersion, c.version) {
+			if winversion.HyperVCompatible(h.OSVersion, c.version) {
 				return c.desc, nil
 			}
 		}
@@ -137,7 +137,7 @@ func selectWindows(h Host, iso config.Isolation, matching []ocispec.Descriptor) 
 	hint := ""
 	if iso != config.IsolationHyperV {
 		for _, c := range versioned {
-			if isolation.HyperVCompatible(h.OSVersion, c.version) {
+			if winversion.HyperVCompatible(h.OSVersion, c.version) {
 				hint = "; the hyperv runtime handler can run build " + c.version.String()
 				break
 			}

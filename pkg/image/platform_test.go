@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wincri/wincri/pkg/config"
-	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/winversion"
 )
 
 func manifest(name, os, arch, variant, osVersion string) ocispec.Descriptor {
@@ -21,7 +21,7 @@ func manifest(name, os, arch, variant, osVersion string) ocispec.Descriptor {
 }
 
 func winHost(build uint32) Host {
-	return Host{OS: "windows", Architecture: "amd64", OSVersion: isolation.OSVersion{Major: 10, Build: build, Revision: 1}}
+	return Host{OS: "windows", Architecture: "amd64", OSVersion: winversion.Version{Major: 10, Build: build, Revision: 1}}
 }
 
 func TestSelectManifest(t *testing.T) {

@@ -1,4 +1,8 @@
-package isolation
+// Package winversion holds the Windows OS version rules: parsing
+// "major.minor.build[.revision]" and which image builds a host runs under
+// process and Hyper-V isolation. It is a leaf: the image and isolation
+// code both build on it.
+package winversion
 
 import (
 	"fmt"
@@ -24,32 +28,32 @@ const (
 // runs Server 2022 images but a Server 2025 host (26100) does not.
 var ltscBuilds = []uint32{BuildLTSC2022, BuildLTSC2025}
 
-// OSVersion is a Windows version "major.minor.build[.revision]", as in an
+// Version is a Windows version "major.minor.build[.revision]", as in an
 // image's os.version or the host's version.
-type OSVersion struct {
+type Version struct {
 	Major, Minor, Build, Revision uint32
 }
 
-// ParseOSVersion parses "10.0.20348" or "10.0.20348.2113". Errors wrap
+// Parse parses "10.0.20348" or "10.0.20348.2113". Errors wrap
 // errdefs.ErrInvalidArgument.
-func ParseOSVersion(s string) (OSVersion, error) {
+func Parse(s string) (Version, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) < 3 || len(parts) > 4 {
-		return OSVersion{}, fmt.Errorf("invalid Windows os.version %q: want major.minor.build[.revision]: %w", s, errdefs.ErrInvalidArgument)
+		return Version{}, fmt.Errorf("invalid Windows os.version %q: want major.minor.build[.revision]: %w", s, errdefs.ErrInvalidArgument)
 	}
 	var n [4]uint32
 	for i, p := range parts {
 		v, err := strconv.ParseUint(p, 10, 32)
 		if err != nil {
-			return OSVersion{}, fmt.Errorf("invalid Windows os.version %q: %w", s, errdefs.ErrInvalidArgument)
+			return Version{}, fmt.Errorf("invalid Windows os.version %q: %w", s, errdefs.ErrInvalidArgument)
 		}
 		n[i] = uint32(v)
 	}
-	return OSVersion{Major: n[0], Minor: n[1], Build: n[2], Revision: n[3]}, nil
+	return Version{Major: n[0], Minor: n[1], Build: n[2], Revision: n[3]}, nil
 }
 
 // String formats v as major.minor.build.revision.
-func (v OSVersion) String() string {
+func (v Version) String() string {
 	return fmt.Sprintf("%d.%d.%d.%d", v.Major, v.Minor, v.Build, v.Revision)
 }
 
@@ -58,7 +62,7 @@ func (v OSVersion) String() string {
 // and minor versions must match; before Windows Server 2022 the builds
 // must be equal; from it on, the image build must lie between the host's
 // LTSC baseline and the host build. Revisions never matter.
-func ProcessCompatible(host, img OSVersion) bool {
+func ProcessCompatible(host, img Version) bool {
 	if host.Major != img.Major || host.Minor != img.Minor {
 		return false
 	}
@@ -81,14 +85,14 @@ func ltscBaseline(build uint32) uint32 {
 // HyperVCompatible reports whether a host of build host can boot a
 // utility VM for image build img: the VM brings its own kernel, so any
 // build up to the host's own runs.
-func HyperVCompatible(host, img OSVersion) bool {
+func HyperVCompatible(host, img Version) bool {
 	return host.Major == img.Major && host.Minor == img.Minor && img.Build <= host.Build
 }
 
 // CheckProcessIsolation returns nil when the host can run img under
 // process isolation, else an error wrapping errdefs.ErrFailedPrecondition
 // that names both builds and, when it would work, the hyperv handler.
-func CheckProcessIsolation(host, img OSVersion) error {
+func CheckProcessIsolation(host, img Version) error {
 	if ProcessCompatible(host, img) {
 		return nil
 	}
@@ -105,7 +109,7 @@ func CheckProcessIsolation(host, img OSVersion) error {
 // build img. The containers share the VM's kernel, so the process rule
 // applies with the VM in the host's place. Errors wrap
 // errdefs.ErrFailedPrecondition and name both builds.
-func CheckHyperVIsolation(uvm, img OSVersion) error {
+func CheckHyperVIsolation(uvm, img Version) error {
 	if ProcessCompatible(uvm, img) {
 		return nil
 	}

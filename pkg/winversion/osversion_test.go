@@ -1,4 +1,4 @@
-package isolation
+package winversion
 
 import (
 	"testing"
@@ -8,17 +8,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func v(build uint32) OSVersion { return OSVersion{Major: 10, Minor: 0, Build: build} }
+func v(build uint32) Version { return Version{Major: 10, Minor: 0, Build: build} }
 
 func TestParseOSVersion(t *testing.T) {
-	got, err := ParseOSVersion("10.0.20348.2113")
+	got, err := Parse("10.0.20348.2113")
 	require.NoError(t, err)
-	assert.Equal(t, OSVersion{10, 0, 20348, 2113}, got)
-	got, err = ParseOSVersion("10.0.17763")
+	assert.Equal(t, Version{10, 0, 20348, 2113}, got)
+	got, err = Parse("10.0.17763")
 	require.NoError(t, err)
-	assert.Equal(t, OSVersion{10, 0, 17763, 0}, got)
+	assert.Equal(t, Version{10, 0, 17763, 0}, got)
 	for _, bad := range []string{"", "10", "10.0", "10.0.x", "10.0.1.2.3", "-1.0.1"} {
-		_, err := ParseOSVersion(bad)
+		_, err := Parse(bad)
 		assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, bad)
 	}
 }
@@ -26,11 +26,11 @@ func TestParseOSVersion(t *testing.T) {
 func TestProcessCompatible(t *testing.T) {
 	tests := []struct {
 		name      string
-		host, img OSVersion
+		host, img Version
 		want      bool
 	}{
 		{"2019 same build", v(17763), v(17763), true},
-		{"2019 revisions differ", OSVersion{10, 0, 17763, 100}, OSVersion{10, 0, 17763, 5}, true},
+		{"2019 revisions differ", Version{10, 0, 17763, 100}, Version{10, 0, 17763, 5}, true},
 		{"2019 host, 2016 image", v(17763), v(14393), false},
 		{"2016 host, 2019 image", v(14393), v(17763), false},
 		{"2022 same build", v(20348), v(20348), true},
@@ -41,8 +41,8 @@ func TestProcessCompatible(t *testing.T) {
 		{"2025 host, 2025 image", v(26100), v(26100), true},
 		{"2025 host, 2022 image", v(26100), v(20348), false},
 		{"2022 host, 2025 image", v(20348), v(26100), false},
-		{"minor differs", OSVersion{10, 1, 20348, 0}, v(20348), false},
-		{"major differs", OSVersion{6, 0, 20348, 0}, v(20348), false},
+		{"minor differs", Version{10, 1, 20348, 0}, v(20348), false},
+		{"major differs", Version{6, 0, 20348, 0}, v(20348), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
