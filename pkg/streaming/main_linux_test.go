@@ -65,7 +65,13 @@ func execStatic() error {
 		return err
 	}
 	bin := filepath.Join(dir, "streaming.test")
-	c := exec.Command("go", "test", "-c", "-o", bin, "github.com/wincri/wincri/pkg/streaming")
+	args := []string{"test", "-c", "-o", bin}
+	if mode := testing.CoverMode(); mode != "" {
+		// Built for coverage (go test -cover): the copy must be too, or it
+		// refuses the coverage flags go test passes on.
+		args = append(args, "-cover", "-covermode="+mode)
+	}
+	c := exec.Command("go", append(args, "github.com/wincri/wincri/pkg/streaming")...)
 	c.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := c.CombinedOutput(); err != nil {
 		return fmt.Errorf("%w: %s", err, out)
