@@ -118,7 +118,7 @@ func (u *overlayUnpacker) entry(hdr *tar.Header, content io.Reader) error {
 		}
 		u.usage.Inodes++
 		return u.withDir(parent, func(fd int) error {
-			return unix.Mknodat(fd, path.Base(target), unix.S_IFCHR, 0)
+			return mknodAt(fd, path.Base(target), unix.S_IFCHR, 0, 0)
 		})
 	}
 	if err := u.removeExisting(name, hdr.Typeflag == tar.TypeDir); err != nil {
@@ -130,7 +130,10 @@ func (u *overlayUnpacker) entry(hdr *tar.Header, content io.Reader) error {
 		if err := u.root.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return wrapFS(err)
 		}
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
+		// No case for the deprecated TypeRegA ('\x00'): tar.Reader.Next
+		// already turns it into TypeReg, or TypeDir for a name ending in
+		// "/" (archive/tar/reader.go), so entry never sees it.
 		f, err := u.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return wrapFS(err)
@@ -157,8 +160,7 @@ func (u *overlayUnpacker) entry(hdr *tar.Header, content io.Reader) error {
 		return wrapFS(u.root.Link(target, name))
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
-		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
-		if err := u.withDir(parent, func(fd int) error { return unix.Mknodat(fd, base, kind|0o600, int(dev)) }); err != nil {
+		if err := u.withDir(parent, func(fd int) error { return mknodAt(fd, base, kind|0o600, hdr.Devmajor, hdr.Devminor) }); err != nil {
 			return err
 		}
 	default:
@@ -199,7 +201,7 @@ func (u *overlayUnpacker) xattrs(name string, hdr *tar.Header) error {
 		if !ok || strings.HasPrefix(attr, overlayXattrPfx) {
 			continue
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA && hdr.Typeflag != tar.TypeDir {
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeDir {
 			continue
 		}
 		err := u.withFile(name, func(fd int) error { return unix.Fsetxattr(fd, attr, []byte(value), 0) })

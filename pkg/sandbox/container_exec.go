@@ -186,18 +186,23 @@ func execProcess(specJSON []byte, cmd []string, tty bool) (*specs.Process, error
 
 // cappedBuffer keeps the first MaxExecOutput bytes and notes overflow,
 // but keeps consuming so that the process never blocks on a full pipe.
+// The buffer is a field, not embedded: an embedded bytes.Buffer's
+// ReadFrom would let io.Copy bypass the cap.
 type cappedBuffer struct {
-	bytes.Buffer
+	buf      bytes.Buffer
 	overflow bool
 }
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
-	if room := MaxExecOutput - b.Len(); len(p) > room {
+	if room := MaxExecOutput - b.buf.Len(); len(p) > room {
 		b.overflow = true
 		if room > 0 {
-			b.Buffer.Write(p[:room])
+			b.buf.Write(p[:room])
 		}
 		return len(p), nil
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
+
+// Bytes is what was kept.
+func (b *cappedBuffer) Bytes() []byte { return b.buf.Bytes() }

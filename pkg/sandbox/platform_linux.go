@@ -31,7 +31,10 @@ const pauseBinary = "wincri"
 const imageVolumesDir = "imagevolumes"
 
 type linuxPlatform struct {
-	dirs      dirs
+	dirs dirs
+	// pauseExe is the executable installed as the pause process; ""
+	// means wincri's own.
+	pauseExe  string
 	pauseOnce sync.Once
 	pauseErr  error
 }
@@ -152,14 +155,16 @@ func (d dirs) pauseRootfsDir() string { return filepath.Join(d.root, "pause") }
 // shares: a directory holding a copy of this very executable.
 func (l *linuxPlatform) pauseRootfs() (string, error) {
 	dir := l.dirs.pauseRootfsDir()
-	l.pauseOnce.Do(func() { l.pauseErr = installPause(dir) })
+	l.pauseOnce.Do(func() { l.pauseErr = installPause(dir, l.pauseExe) })
 	return dir, l.pauseErr
 }
 
-func installPause(dir string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("finding wincri's executable for the pause process: %w", err)
+func installPause(dir, self string) error {
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return fmt.Errorf("finding wincri's executable for the pause process: %w", err)
+		}
 	}
 	if err := checkStatic(self); err != nil {
 		return err

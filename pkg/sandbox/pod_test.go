@@ -9,7 +9,9 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -163,4 +165,27 @@ func TestRemovePodTeardownErrorsKeepTheirClass(t *testing.T) {
 			assert.NoError(t, err, "the record stays for a retry")
 		})
 	}
+}
+
+// TestPodNetwork: what the CNI plugins get from a pod's config, port
+// mappings by protocol and DNS.
+func TestPodNetwork(t *testing.T) {
+	cfg := podConfig("web")
+	cfg.Annotations = map[string]string{"a": "b"}
+	cfg.DnsConfig = &runtime.DNSConfig{Servers: []string{"10.96.0.10"}, Searches: []string{"svc.cluster.local"}, Options: []string{"ndots:5"}}
+	cfg.PortMappings = []*runtime.PortMapping{
+		{Protocol: runtime.Protocol_TCP, ContainerPort: 80, HostPort: 8080},
+		{Protocol: runtime.Protocol_UDP, ContainerPort: 53, HostPort: 5353, HostIp: "127.0.0.1"},
+		{Protocol: runtime.Protocol_SCTP, ContainerPort: 9, HostPort: 9009},
+	}
+	got := podNetwork("id1", cfg, "/run/netns/id1")
+	assert.Equal(t, network.PodNetwork{
+		ID: "id1", Name: "web", Namespace: "default", UID: "web-uid", Annotations: cfg.Annotations, NamespacePath: "/run/netns/id1",
+		PortMappings: []network.PortMapping{
+			{Protocol: network.ProtocolTCP, ContainerPort: 80, HostPort: 8080},
+			{Protocol: network.ProtocolUDP, ContainerPort: 53, HostPort: 5353, HostIP: "127.0.0.1"},
+			{Protocol: network.ProtocolSCTP, ContainerPort: 9, HostPort: 9009},
+		},
+		DNS: &network.DNS{Servers: []string{"10.96.0.10"}, Searches: []string{"svc.cluster.local"}, Options: []string{"ndots:5"}},
+	}, got)
 }

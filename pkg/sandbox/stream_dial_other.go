@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/containernetworking/plugins/pkg/ns"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -30,7 +29,7 @@ func dialPod(ctx context.Context, rec PodRecord, _ *runtime.PodSandboxConfig, po
 		return dial()
 	}
 	var conn net.Conn
-	err := ns.WithNetNSPath(rec.NetNS, func(ns.NetNS) error {
+	err := inNetNS(rec.NetNS, func() error {
 		var err error
 		conn, err = dial()
 		return err

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"errors"
+	"io"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -44,4 +45,21 @@ func TestCopyToClientKeepsDrainingAfterTheClientWentAway(t *testing.T) {
 	}
 	<-done
 	assert.True(t, gone.Load(), "the failed client write was reported")
+}
+
+// TestCappedBufferCapsIOCopy: io.Copy, which ExecSync uses, must go
+// through the cap (an embedded bytes.Buffer's ReadFrom once bypassed it).
+func TestCappedBufferCapsIOCopy(t *testing.T) {
+	var b cappedBuffer
+	_, err := io.Copy(&b, io.LimitReader(zeros{}, MaxExecOutput+1))
+	require.NoError(t, err)
+	assert.True(t, b.overflow)
+	assert.Len(t, b.Bytes(), MaxExecOutput)
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

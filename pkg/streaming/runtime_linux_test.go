@@ -55,33 +55,6 @@ func requireRealRuntime(t *testing.T) {
 	}
 }
 
-func goBuild(t *testing.T, out, pkg string) {
-	t.Helper()
-	c := exec.Command("go", "build", "-o", out, pkg)
-	c.Env = append(os.Environ(), "CGO_ENABLED=0")
-	b, err := c.CombinedOutput()
-	require.NoError(t, err, "building %s: %s", pkg, b)
-}
-
-// startRegistry runs hack/testimages on a free loopback port.
-func startRegistry(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "testimages")
-	goBuild(t, bin, "github.com/wincri/wincri/hack/testimages")
-	addrFile := filepath.Join(dir, "registry.addr")
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--addr-file", addrFile)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var addr []byte
-	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(addrFile)
-		addr = b
-		return err == nil && len(strings.TrimSpace(string(b))) > 0
-	}, 2*time.Minute, 50*time.Millisecond, "registry did not start")
-	return strings.TrimSpace(string(addr))
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	requireRealRuntime(t)
@@ -95,8 +68,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "bin")
 	loggerPath := filepath.Join(bin, "wincri-logger")
-	goBuild(t, loggerPath, "github.com/wincri/wincri/cmd/wincri-logger")
-	reg := startRegistry(t, bin)
+	testutil.GoBuild(t, loggerPath, "github.com/wincri/wincri/cmd/wincri-logger")
+	reg := testutil.StartTestImages(t, bin)
 
 	root, state := filepath.Join(dir, "root"), filepath.Join(dir, "state")
 	cniDir := filepath.Join(dir, "cni")
@@ -132,7 +105,7 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = shims.Close() })
 	require.NoError(t, m.Recover(ctx))
-	_, err = images.Pull(ctx, reg+"/e2e-test-images/busybox:1.29-2", image.PullOptions{})
+	_, err = images.Pull(ctx, reg+"/"+testutil.TestImage, image.PullOptions{})
 	require.NoError(t, err)
 
 	srv, err := streaming.New(ctx, config.Streaming{Address: "127.0.0.1"}, m)
@@ -165,7 +138,7 @@ func (e *env) container(t *testing.T, podID, name, script string, mod func(*runt
 	t.Helper()
 	cfg := &runtime.ContainerConfig{
 		Metadata: &runtime.ContainerMetadata{Name: name},
-		Image:    &runtime.ImageSpec{Image: e.reg + "/e2e-test-images/busybox:1.29-2"},
+		Image:    &runtime.ImageSpec{Image: e.reg + "/" + testutil.TestImage},
 		Command:  []string{"sh", "-c", script},
 		LogPath:  name + ".log",
 		Linux:    &runtime.LinuxContainerConfig{},

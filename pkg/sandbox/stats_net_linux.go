@@ -1,16 +1,19 @@
-//go:build !windows
-
 package sandbox
 
 import (
 	"context"
 	"os"
+	"slices"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wincri/wincri/pkg/stats"
 )
+
+// defaultInterface is the interface CNI plugins create in a Linux pod,
+// which kubelet reports as the pod's default.
+const defaultInterface = "eth0"
 
 // podInterfaces reads the interface counters inside the pod's network
 // namespace: /proc/thread-self is the calling thread's view, and the
@@ -27,4 +30,13 @@ func podInterfaces(_ context.Context, rec PodRecord, _ *runtime.PodSandboxConfig
 		return err
 	})
 	return defaultFirst(ifaces), err
+}
+
+// defaultFirst moves the default interface to the front.
+func defaultFirst(ifaces []stats.Interface) []stats.Interface {
+	i := slices.IndexFunc(ifaces, func(x stats.Interface) bool { return x.Name == defaultInterface })
+	if i > 0 {
+		ifaces[0], ifaces[i] = ifaces[i], ifaces[0]
+	}
+	return ifaces
 }
