@@ -12,6 +12,9 @@ type call struct {
 	id       string
 	err      error
 	progress *transferProgress
+	// callers counts the owner and every caller that joined; guarded by
+	// the flight's mu.
+	callers int
 }
 
 // wait returns the call's result, or ctx's error if ctx ends first; the
@@ -37,12 +40,13 @@ func (f *flight) join(key string) (c *call, owner bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c, ok := f.calls[key]; ok {
+		c.callers++
 		return c, false
 	}
 	if f.calls == nil {
 		f.calls = map[string]*call{}
 	}
-	c = &call{done: make(chan struct{}), progress: &transferProgress{}}
+	c = &call{done: make(chan struct{}), progress: &transferProgress{}, callers: 1}
 	f.calls[key] = c
 	return c, true
 }

@@ -2,10 +2,12 @@
 
 package image
 
-// inFlight reports whether a call for key is running.
-func (f *flight) inFlight(key string) bool {
+// callers is how many callers share the call for key; 0 when none runs.
+func (f *flight) callers(key string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, ok := f.calls[key]
-	return ok
+	if c, ok := f.calls[key]; ok {
+		return c.callers
+	}
+	return 0
 }

@@ -203,8 +203,8 @@ func TestConcurrentIdenticalPullsDownloadOnce(t *testing.T) {
 			ids[i], errs[i] = s.Pull(context.Background(), ref, PullOptions{})
 		}()
 	}
-	require.Eventually(t, func() bool { return s.pulls.inFlight(pullKey(mustRef(t, ref), PullOptions{})) }, 5*time.Second, time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	key := pullKey(mustRef(t, ref), PullOptions{})
+	require.Eventually(t, func() bool { return s.pulls.callers(key) == pulls }, 5*time.Second, time.Millisecond, "every pull joins the one in flight")
 	close(release)
 	wg.Wait()
 	for i := range pulls {
