@@ -20,13 +20,7 @@ func (m *Manager) handleEvent(e shim.Event) {
 	switch e.Topic {
 	case shim.TopicTaskOOM:
 		if c, err := m.getContainer(e.ContainerID); err == nil {
-			if err := m.updateContainer(c, func(r *ContainerRecord) ([]EventType, error) {
-				if r.OOMKilled {
-					return nil, errNoChange
-				}
-				r.OOMKilled = true
-				return nil, nil
-			}); err != nil {
+			if err := m.updateContainer(c, fields(func(r *ContainerRecord) { r.OOMKilled = true })); err != nil {
 				logger.Error(err, "Recording an OOM kill")
 			}
 		}
