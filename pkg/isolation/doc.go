@@ -12,8 +12,10 @@
 // Linux (linux*.go, user*.go): the "process" handler runs runc containers
 // through containerd-shim-runc-v2.
 //
-// OS-version compatibility of Windows images (osversion*.go) decides
-// whether an image can run process-isolated on this host.
+// The package only reads the host (user*.go, linux_host.go,
+// handler_host*.go); what a spec needs on disk (a pod's hostname, hosts,
+// resolv.conf and shm) the sandbox's platform code writes. OS-version
+// rules live in pkg/winversion, a leaf that pkg/image shares.
 //
 // Errors wrap the github.com/containerd/errdefs sentinels; a request that
 // Windows isolation cannot honour is errdefs.ErrInvalidArgument naming the

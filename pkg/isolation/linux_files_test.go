@@ -1,8 +1,7 @@
 package isolation
 
 import (
-	"os"
-	"path/filepath"
+	"errors"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -50,60 +49,41 @@ func TestResolvConf(t *testing.T) {
 	}
 }
 
-func TestWriteSandboxFiles(t *testing.T) {
-	nodeDir := t.TempDir()
-	node := NodeFiles{HostsPath: filepath.Join(nodeDir, "hosts"), ResolvConfPath: filepath.Join(nodeDir, "resolv.conf")}
-	require.NoError(t, os.WriteFile(node.HostsPath, []byte("127.0.0.1 localhost node-1\n"), 0o644))
-	require.NoError(t, os.WriteFile(node.ResolvConfPath, []byte("nameserver 192.0.2.53\n"), 0o644))
+func TestPodHostname(t *testing.T) {
 	hostNet := &runtimeapi.LinuxPodSandboxConfig{SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{
 		NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE},
 	}}
+	node := func() (string, error) { return "node-1", nil }
+	broken := func() (string, error) { return "", errors.New("uname failed") }
 	tests := []struct {
-		name                    string
-		cfg                     *runtimeapi.PodSandboxConfig
-		node                    NodeFiles
-		hostname, hosts, resolv string
-		wantErr                 error
+		name    string
+		cfg     *runtimeapi.PodSandboxConfig
+		node    func() (string, error)
+		want    string
+		wantErr error
 	}{
-		{
-			name:     "pod network with DNS config",
-			cfg:      &runtimeapi.PodSandboxConfig{Hostname: "web", DnsConfig: &runtimeapi.DNSConfig{Servers: []string{"10.96.0.10"}}},
-			node:     node,
-			hostname: "web\n", hosts: "127.0.0.1 localhost node-1\n", resolv: "nameserver 10.96.0.10\n",
-		},
-		{
-			name:     "host network without hostname or DNS",
-			cfg:      &runtimeapi.PodSandboxConfig{Linux: hostNet},
-			node:     node,
-			hostname: "node-1\n", hosts: "127.0.0.1 localhost node-1\n", resolv: "nameserver 192.0.2.53\n",
-		},
-		{
-			name:     "node without the files",
-			cfg:      &runtimeapi.PodSandboxConfig{Hostname: "web"},
-			node:     NodeFiles{HostsPath: filepath.Join(nodeDir, "none"), ResolvConfPath: filepath.Join(nodeDir, "none")},
-			hostname: "web\n",
-		},
-		{name: "bad hostname", cfg: &runtimeapi.PodSandboxConfig{Hostname: "a\nb"}, node: node, wantErr: errdefs.ErrInvalidArgument},
+		{name: "pod network names one", cfg: &runtimeapi.PodSandboxConfig{Hostname: "web"}, node: broken, want: "web"},
+		{name: "pod network names none", cfg: &runtimeapi.PodSandboxConfig{}, node: broken, want: ""},
+		{name: "host network names none", cfg: &runtimeapi.PodSandboxConfig{Linux: hostNet}, node: node, want: "node-1"},
+		{name: "host network names one", cfg: &runtimeapi.PodSandboxConfig{Hostname: "web", Linux: hostNet}, node: broken, want: "web"},
+		{name: "node name unreadable", cfg: &runtimeapi.PodSandboxConfig{Linux: hostNet}, node: broken, wantErr: errors.New("uname failed")},
+		{name: "line break", cfg: &runtimeapi.PodSandboxConfig{Hostname: "a\nb"}, node: node, wantErr: errdefs.ErrInvalidArgument},
+		{name: "NUL", cfg: &runtimeapi.PodSandboxConfig{Hostname: "a\x00b"}, node: node, wantErr: errdefs.ErrInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			files, err := WriteSandboxFiles(dir, tt.cfg, tt.node, newFakeHost())
+			got, err := PodHostname(tt.cfg, tt.node)
 			if tt.wantErr != nil {
-				require.ErrorIs(t, err, tt.wantErr)
+				require.Error(t, err)
+				if errdefs.IsInvalidArgument(tt.wantErr) {
+					require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
+				} else {
+					assert.ErrorContains(t, err, tt.wantErr.Error())
+				}
 				return
 			}
 			require.NoError(t, err)
-			read := func(p string) string {
-				data, err := os.ReadFile(p)
-				require.NoError(t, err)
-				return string(data)
-			}
-			assert.Equal(t, tt.hostname, read(files.HostnamePath))
-			assert.Equal(t, tt.hosts, read(files.HostsPath))
-			assert.Equal(t, tt.resolv, read(files.ResolvConfPath))
-			assert.DirExists(t, files.ShmPath)
-			assert.Equal(t, dir, filepath.Dir(files.ShmPath))
+			assert.Equal(t, tt.want, got)
 		})
 	}
 }

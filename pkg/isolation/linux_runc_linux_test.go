@@ -77,11 +77,9 @@ func TestLinuxSpecsRunUnderRunc(t *testing.T) {
 		SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{Privileged: true},
 	}
 
-	// The pod's files and shm, as RunPodSandbox prepares them.
-	files, err := WriteSandboxFiles(filepath.Join(tmp, "pod"), pod, NodeFiles{}, nil)
-	require.NoError(t, err)
-	require.NoError(t, MountSandboxShm(files.ShmPath))
-	t.Cleanup(func() { _ = UnmountSandboxShm(files.ShmPath) })
+	// The pod's files and shm, as the sandbox's platform code prepares
+	// them (pkg/sandbox writePodFiles, mountPodShm).
+	files := writePodFiles(t, filepath.Join(tmp, "pod"), pod)
 	sbSpec, err := LinuxSandboxSpec(ctx, LinuxSandboxInput{
 		ID: "sb-" + suffix, Config: pod, NetNSPath: "/run/netns/" + netns,
 		PauseArgs: []string{"/bin/busybox", "sleep", "600"}, RootfsPath: pauseRoot, Files: files,
@@ -296,4 +294,27 @@ func writeBundle(t *testing.T, dir string, spec *specs.Spec) string {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644))
 	return dir
+}
+
+// writePodFiles writes the files a pod's containers bind-mount and mounts
+// its shm, standing in for pkg/sandbox's writePodFiles and mountPodShm.
+func writePodFiles(t *testing.T, dir string, pod *runtimeapi.PodSandboxConfig) SandboxFiles {
+	t.Helper()
+	files := SandboxFiles{
+		HostnamePath:   filepath.Join(dir, "hostname"),
+		HostsPath:      filepath.Join(dir, "hosts"),
+		ResolvConfPath: filepath.Join(dir, "resolv.conf"),
+		ShmPath:        filepath.Join(dir, "shm"),
+	}
+	hostname, err := PodHostname(pod, os.Hostname)
+	require.NoError(t, err)
+	resolv, err := ResolvConf(pod.GetDnsConfig())
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(files.ShmPath, 0o700))
+	require.NoError(t, os.WriteFile(files.HostnamePath, []byte(hostname+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(files.HostsPath, []byte("127.0.0.1 localhost\n"), 0o644))
+	require.NoError(t, os.WriteFile(files.ResolvConfPath, resolv, 0o644))
+	require.NoError(t, unix.Mount("shm", files.ShmPath, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"))
+	t.Cleanup(func() { _ = unix.Unmount(files.ShmPath, unix.MNT_DETACH) })
+	return files
 }

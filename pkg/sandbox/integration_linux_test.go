@@ -68,7 +68,7 @@ func newRuncEnv(t *testing.T) *runcEnv {
 	m, err := New(Options{
 		Config: cfg, Root: root, State: state, Store: db, Images: images, LoggerPath: loggerPath, Logger: log.Logger(),
 		Network:  &fakeNetwork{active: map[string]bool{}},
-		Platform: &linuxPlatform{dirs: dirs{root: root, state: state}, pauseExe: pause},
+		Platform: &linuxPlatform{dirs: dirs{root: root, state: state}, node: theNode(), pauseExe: pause},
 		NewShims: func(onEvent func(shim.Event)) (shim.Manager, error) {
 			s, err := shim.NewManager(shim.ManagerOpts{StateDir: filepath.Join(state, "shim"), OnEvent: onEvent, Logger: log.Logger()})
 			shims = s

@@ -32,6 +32,8 @@ const imageVolumesDir = "imagevolumes"
 
 type linuxPlatform struct {
 	dirs dirs
+	// node is where a pod's hosts and resolv.conf come from.
+	node nodeFiles
 	// pauseExe is the executable installed as the pause process; ""
 	// means wincri's own.
 	pauseExe  string
@@ -41,17 +43,17 @@ type linuxPlatform struct {
 
 // NewPlatform returns the Linux platform: runc specs, overlay root file
 // systems and wincri's own pause process.
-func NewPlatform(d dirs) Platform { return &linuxPlatform{dirs: d} }
+func NewPlatform(d dirs) Platform { return &linuxPlatform{dirs: d, node: theNode()} }
 
 func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, []shim.Mount, error) {
 	hostIPC := in.Config.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtime.NamespaceMode_NODE
-	files, err := isolation.WriteSandboxFiles(in.Bundle, in.Config, isolation.NodeFiles{}, nil)
+	files, err := writePodFiles(in.Bundle, in.Config, l.node)
 	if err != nil {
 		return nil, nil, err
 	}
 	if hostIPC {
 		files.ShmPath = ""
-	} else if err := isolation.MountSandboxShm(files.ShmPath); err != nil {
+	} else if err := mountPodShm(files.ShmPath); err != nil {
 		return nil, nil, err
 	}
 	rootfs, args, err := l.sandboxRootfs(in)
@@ -72,22 +74,12 @@ func (l *linuxPlatform) PodSpec(ctx context.Context, in PodInput) (*specs.Spec, 
 	return spec, nil, err
 }
 
-// podFiles are the paths isolation.WriteSandboxFiles wrote for a pod.
-func podFiles(bundle string) isolation.SandboxFiles {
-	return isolation.SandboxFiles{
-		HostnamePath:   filepath.Join(bundle, hostnameFile),
-		HostsPath:      filepath.Join(bundle, hostsFile),
-		ResolvConfPath: filepath.Join(bundle, resolvConfFile),
-		ShmPath:        filepath.Join(bundle, shmDir),
-	}
-}
-
 func (l *linuxPlatform) CleanupPod(ctx context.Context, podID string) error {
 	bundle := l.dirs.podBundle(podID)
 	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
-	if err := isolation.UnmountSandboxShm(filepath.Join(bundle, shmDir)); err != nil {
+	if err := unmountPodShm(filepath.Join(bundle, shmDir)); err != nil {
 		return err
 	}
 	return os.RemoveAll(l.dirs.podLayer(podID))
@@ -138,15 +130,6 @@ func mountReadOnly(layers []string, target string) error {
 		return nil
 	}
 }
-
-// The pod files isolation.WriteSandboxFiles writes into a pod's bundle,
-// which its containers bind-mount.
-const (
-	hostnameFile   = "hostname"
-	hostsFile      = "hosts"
-	resolvConfFile = "resolv.conf"
-	shmDir         = "shm"
-)
 
 // pauseRootfsDir holds the Linux pause process's read-only rootfs.
 func (d dirs) pauseRootfsDir() string { return filepath.Join(d.root, "pause") }

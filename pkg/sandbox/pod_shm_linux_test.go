@@ -1,4 +1,4 @@
-package isolation
+package sandbox
 
 import (
 	"path/filepath"
@@ -11,13 +11,13 @@ import (
 	"github.com/wincri/wincri/internal/testutil"
 )
 
-func TestMountSandboxShm(t *testing.T) {
+func TestMountPodShm(t *testing.T) {
 	testutil.RequireRoot(t)
 	path := filepath.Join(t.TempDir(), "shm")
 	t.Cleanup(func() { _ = unix.Unmount(path, unix.MNT_DETACH) })
 
-	require.NoError(t, MountSandboxShm(path))
-	require.NoError(t, MountSandboxShm(path), "mounting twice is a no-op")
+	require.NoError(t, mountPodShm(path))
+	require.NoError(t, mountPodShm(path), "mounting twice is a no-op")
 	var fs unix.Statfs_t
 	require.NoError(t, unix.Statfs(path, &fs))
 	assert.Equal(t, int64(unix.TMPFS_MAGIC), int64(fs.Type))
@@ -25,10 +25,10 @@ func TestMountSandboxShm(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, mounted)
 
-	require.NoError(t, UnmountSandboxShm(path))
-	require.NoError(t, UnmountSandboxShm(path), "unmounting twice is a no-op")
+	require.NoError(t, unmountPodShm(path))
+	require.NoError(t, unmountPodShm(path), "unmounting twice is a no-op")
 	mounted, err = isMountPoint(path)
 	require.NoError(t, err)
 	assert.False(t, mounted)
-	require.NoError(t, UnmountSandboxShm(filepath.Join(path, "gone")))
+	require.NoError(t, unmountPodShm(filepath.Join(path, "gone")))
 }

@@ -1,4 +1,4 @@
-package isolation
+package sandbox
 
 import (
 	"errors"
@@ -12,11 +12,11 @@ import (
 // by default.
 const sandboxShmSize = "size=65536k"
 
-// MountSandboxShm mounts the pod's shared /dev/shm, a tmpfs at path
-// (SandboxFiles.ShmPath), so that the containers of a pod, which share its
+// mountPodShm mounts the pod's shared /dev/shm, a tmpfs at path
+// (isolation.SandboxFiles.ShmPath), so that the containers of a pod, which share its
 // IPC namespace, also share its POSIX shared memory. Mounting an already
 // mounted path is not an error, so a retried RunPodSandbox succeeds.
-func MountSandboxShm(path string) error {
+func mountPodShm(path string) error {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return err
 	}
@@ -31,9 +31,9 @@ func MountSandboxShm(path string) error {
 	return nil
 }
 
-// UnmountSandboxShm undoes MountSandboxShm; a path that is not mounted
+// unmountPodShm undoes mountPodShm; a path that is not mounted
 // (or gone) is not an error, so StopPodSandbox stays idempotent.
-func UnmountSandboxShm(path string) error {
+func unmountPodShm(path string) error {
 	err := unix.Unmount(path, unix.MNT_DETACH)
 	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {
 		return nil
