@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -34,6 +36,9 @@ const (
 	ecrLibrary = "public.ecr.aws/docker/library/"
 	// dockerLibrary is where a bare name such as "busybox" points.
 	dockerLibrary = "docker.io/library/"
+	// wincriImages holds images only wincri's own suites pull; the host
+	// is in the reserved .invalid domain, so it names no real registry.
+	wincriImages = "wincri.invalid/"
 )
 
 // exceptions are the images critest pulls that cannot be rebuilt: they are
@@ -145,6 +150,14 @@ func catalog(helper []byte) []imageSpec {
 		config: v1.Config{Cmd: []string{"sh"}},
 		index:  true,
 	})
+	// wincri's own suites pull this one where a pull must download
+	// something although busybox is present (testutil.PayloadImage).
+	specs = append(specs, imageSpec{
+		names:  []string{wincriImages + "wincri/pull-payload:1.0"},
+		config: v1.Config{Cmd: []string{"sh"}},
+		files:  func(t *tree) error { return t.file("payload", 0o644, payload(8<<20)) },
+		oci:    true,
+	})
 	// critest -benchmark lists these; distinct images as upstream's are.
 	for _, tag := range []string{"1.35.0-glibc", "1-uclibc", "1", "1-glibc", "1-musl"} {
 		spec := markerImage(ecrLibrary+"busybox", tag)
@@ -185,6 +198,17 @@ func markerImage(repo string, tags ...string) imageSpec {
 		files:  marker(repo[strings.LastIndex(repo, "/")+1:]),
 		oci:    true,
 	}
+}
+
+// payload is n bytes that do not compress, the same on every run so that
+// the image's digest is stable.
+func payload(n int) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewChaCha8([32]byte{'w', 'i', 'n', 'c', 'r', 'i'}))
+	for i := 0; i+8 <= n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+	}
+	return b
 }
 
 // marker adds /<name> holding its own name, as `ADD ${TEST} ${TEST}` does.

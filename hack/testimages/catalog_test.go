@@ -75,7 +75,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 
 func TestHosts(t *testing.T) {
 	assert.Equal(t,
-		[]string{"registry.k8s.io", "gcr.io", "k8s.gcr.io", "docker.io", "public.ecr.aws"},
+		[]string{"registry.k8s.io", "gcr.io", "k8s.gcr.io", "docker.io", "wincri.invalid", "public.ecr.aws"},
 		hosts(catalog(nil)))
 }
 

@@ -46,6 +46,17 @@ func (l *Log) Context() context.Context {
 	return klog.NewContext(l.t.Context(), l.logger)
 }
 
+// Logged reports whether the code under test has logged a line whose
+// message is msg: a test waits on it for a step that shows nowhere else.
+func (l *Log) Logged(msg string) bool {
+	for _, e := range l.buffer.Data() {
+		if e.Message == msg {
+			return true
+		}
+	}
+	return false
+}
+
 // Expect declares error lines the test causes on purpose, each a regular
 // expression matched against "message: error key=value...".
 func (l *Log) Expect(patterns ...string) {

@@ -65,3 +65,11 @@ func TestLogFailsTheTestOnAnUnexpectedError(t *testing.T) {
 	l.check()
 	assert.Len(t, r.errs, 1)
 }
+
+func TestLogged(t *testing.T) {
+	l := New(t)
+	assert.False(t, l.Logged("step done"))
+	l.Logger().V(2).Info("step done", "n", 1)
+	assert.True(t, l.Logged("step done"))
+	assert.False(t, l.Logged("step"), "the whole message, not a prefix")
+}

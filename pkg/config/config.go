@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,83 @@ type Runtime struct {
 	// the pod asks for nothing else; 0 leaves the choice to the shim.
 	UVMMemoryMB   int64 `toml:"uvm_memory_mb" json:"uvm_memory_mb"`
 	UVMProcessors int32 `toml:"uvm_processors" json:"uvm_processors"`
+	// PodAnnotations and ContainerAnnotations are the pod and container
+	// annotations passed to the shim in the task specs: patterns matched
+	// as path.Match does ("io.microsoft.virtualmachine.*"), as
+	// containerd's runtime options of the same names. nil takes the
+	// defaults of the handler's isolation (DefaultPodAnnotations,
+	// DefaultContainerAnnotations); an empty list passes none.
+	PodAnnotations       []string `toml:"pod_annotations,omitempty" json:"pod_annotations,omitempty"`
+	ContainerAnnotations []string `toml:"container_annotations,omitempty" json:"container_annotations,omitempty"`
+	// Runhcs are options of containerd-shim-runhcs-v1 (Windows).
+	Runhcs Runhcs `toml:"runhcs" json:"runhcs"`
+}
+
+// Runhcs are the options of hcsshim's containerd-shim-runhcs-v1 that
+// containerd exposes as a runtime's options (options.Options of
+// github.com/Microsoft/hcsshim/cmd/containerd-shim-runhcs-v1/options),
+// under snake_case names. Unset pointers take containerd's defaults for
+// the handler's isolation (internal/cri/config/config_windows.go); the
+// isolation, utility VM size and log level are wincri's own settings.
+type Runhcs struct {
+	// ScaleCPULimitsToSandbox scales a container's CPU maximum to the
+	// utility VM's processor count (hyperv only); default on for hyperv.
+	ScaleCPULimitsToSandbox *bool `toml:"scale_cpu_limits_to_sandbox,omitempty" json:"scale_cpu_limits_to_sandbox,omitempty"`
+	// ScrubLogs keeps environment variables out of the shim's logs;
+	// default on.
+	ScrubLogs *bool `toml:"scrub_logs,omitempty" json:"scrub_logs,omitempty"`
+	// BootFilesRootPath holds the utility VM's boot files ("" = hcsshim's).
+	BootFilesRootPath string `toml:"boot_files_root_path,omitempty" json:"boot_files_root_path,omitempty"`
+	// DefaultContainerScratchSizeInGB and DefaultVMScratchSizeInGB size
+	// scratch disks when nothing else does (0 = hcsshim's).
+	DefaultContainerScratchSizeInGB int32 `toml:"default_container_scratch_size_in_gb,omitempty" json:"default_container_scratch_size_in_gb,omitempty"`
+	DefaultVMScratchSizeInGB        int32 `toml:"default_vm_scratch_size_in_gb,omitempty" json:"default_vm_scratch_size_in_gb,omitempty"`
+	// ShareScratch shares one scratch disk among a utility VM's containers.
+	ShareScratch bool `toml:"share_scratch,omitempty" json:"share_scratch,omitempty"`
+	// NCProxyAddr is the address of a network configuration proxy.
+	NCProxyAddr string `toml:"ncproxy_addr,omitempty" json:"ncproxy_addr,omitempty"`
+	// IORetryTimeoutInSec bounds the shim's retries to connect container IO.
+	IORetryTimeoutInSec int32 `toml:"io_retry_timeout_in_sec,omitempty" json:"io_retry_timeout_in_sec,omitempty"`
+	// DefaultContainerAnnotations apply to every container of the handler
+	// unless the container sets them itself.
+	DefaultContainerAnnotations map[string]string `toml:"default_container_annotations,omitempty" json:"default_container_annotations,omitempty"`
+	// NoInheritHostTimezone keeps the host's time zone out of utility VMs.
+	NoInheritHostTimezone bool `toml:"no_inherit_host_timezone,omitempty" json:"no_inherit_host_timezone,omitempty"`
+	// GPUVHDPath is the GPU driver VHD for Linux utility VMs.
+	GPUVHDPath string `toml:"gpu_vhd_path,omitempty" json:"gpu_vhd_path,omitempty"`
+}
+
+// DefaultPodAnnotations are the pod annotation patterns passed to the
+// shim when a handler names none: the utility VM's settings for a hyperv
+// handler, none for a process one (containerd's defaults).
+func DefaultPodAnnotations(iso Isolation) []string {
+	if iso == IsolationHyperV {
+		return []string{"io.microsoft.virtualmachine.*"}
+	}
+	return []string{}
+}
+
+// DefaultContainerAnnotations are the container annotation patterns passed
+// to the shim when a handler names none (containerd's defaults).
+func DefaultContainerAnnotations(Isolation) []string {
+	return []string{"io.microsoft.container.*"}
+}
+
+// PodAnnotationPatterns is the handler's pod annotation allow-list.
+func (rt Runtime) PodAnnotationPatterns() []string {
+	if rt.PodAnnotations == nil {
+		return DefaultPodAnnotations(rt.Isolation)
+	}
+	return rt.PodAnnotations
+}
+
+// ContainerAnnotationPatterns is the handler's container annotation
+// allow-list.
+func (rt Runtime) ContainerAnnotationPatterns() []string {
+	if rt.ContainerAnnotations == nil {
+		return DefaultContainerAnnotations(rt.Isolation)
+	}
+	return rt.ContainerAnnotations
 }
 
 // Image configures the image service.
@@ -122,6 +200,16 @@ func (c *Config) HandlerNames() []string {
 	return names
 }
 
+// validPatterns checks annotation patterns as path.Match reads them.
+func validPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil || p == "" {
+			return fmt.Errorf("%q is not a valid pattern", p)
+		}
+	}
+	return nil
+}
+
 // Validate checks the values that parsing alone cannot.
 func (c *Config) Validate() error {
 	if len(c.Runtimes) == 0 {
@@ -145,6 +233,18 @@ func (c *Config) Validate() error {
 		}
 		if rt.UVMMemoryMB < 0 || rt.UVMProcessors < 0 {
 			return fmt.Errorf("runtimes.%s: uvm_memory_mb and uvm_processors must not be negative", name)
+		}
+		if err := validPatterns(rt.PodAnnotations); err != nil {
+			return fmt.Errorf("runtimes.%s.pod_annotations: %w", name, err)
+		}
+		if err := validPatterns(rt.ContainerAnnotations); err != nil {
+			return fmt.Errorf("runtimes.%s.container_annotations: %w", name, err)
+		}
+		if r := rt.Runhcs; r.DefaultContainerScratchSizeInGB < 0 || r.DefaultVMScratchSizeInGB < 0 || r.IORetryTimeoutInSec < 0 {
+			return fmt.Errorf("runtimes.%s.runhcs: sizes and timeouts must not be negative", name)
+		}
+		if rt.Runhcs.ScaleCPULimitsToSandbox != nil && *rt.Runhcs.ScaleCPULimitsToSandbox && rt.Isolation != IsolationHyperV {
+			return fmt.Errorf("runtimes.%s.runhcs.scale_cpu_limits_to_sandbox: applies to hyperv isolation only", name)
 		}
 	}
 	for host, eps := range c.Image.Mirrors {

@@ -38,12 +38,43 @@ func TestRenderWithMirrorsRoundTrips(t *testing.T) {
 	c := Default()
 	c.Image.Mirrors = map[string][]string{"registry.example": {"http://127.0.0.1:5000", "https://mirror.example"}}
 	c.Image.InsecureRegistries = []string{"reg.local:5000"}
-	c.Runtimes["hyperv"] = Runtime{Shim: "runhcs", Isolation: IsolationHyperV, UVMMemoryMB: 2048, UVMProcessors: 2}
+	off, on := false, true
+	c.Runtimes["hyperv"] = Runtime{Shim: "runhcs", Isolation: IsolationHyperV, UVMMemoryMB: 2048, UVMProcessors: 2,
+		PodAnnotations: []string{"io.microsoft.virtualmachine.*", "example.com/x"}, ContainerAnnotations: []string{},
+		Runhcs: Runhcs{
+			ScaleCPULimitsToSandbox: &off, ScrubLogs: &on, BootFilesRootPath: `C:\boot`,
+			DefaultContainerScratchSizeInGB: 30, DefaultVMScratchSizeInGB: 40, ShareScratch: true,
+			NCProxyAddr: "127.0.0.1:6669", IORetryTimeoutInSec: 7, NoInheritHostTimezone: true, GPUVHDPath: `C:\gpu.vhdx`,
+			DefaultContainerAnnotations: map[string]string{"io.microsoft.container.storage.qos.iopsmaximum": "500", "b": "c"},
+		}}
 	out, err := Render(c)
 	require.NoError(t, err)
 	back, err := Parse(out)
 	require.NoError(t, err)
 	assert.Equal(t, c, back)
+}
+
+func TestAnnotationPatternDefaults(t *testing.T) {
+	// containerd v2.4.2's Windows defaults (internal/cri/config/config_windows.go,
+	// DefaultRuntimeConfig): runhcs-wcow-process passes container
+	// annotations io.microsoft.container.*, runhcs-wcow-hypervisor also
+	// pod annotations io.microsoft.virtualmachine.*.
+	tests := []struct {
+		name     string
+		rt       Runtime
+		pod, ctr []string
+	}{
+		{name: "process defaults", rt: Runtime{Isolation: IsolationProcess}, pod: []string{}, ctr: []string{"io.microsoft.container.*"}},
+		{name: "hyperv defaults", rt: Runtime{Isolation: IsolationHyperV}, pod: []string{"io.microsoft.virtualmachine.*"}, ctr: []string{"io.microsoft.container.*"}},
+		{name: "explicitly none", rt: Runtime{Isolation: IsolationHyperV, PodAnnotations: []string{}, ContainerAnnotations: []string{}}, pod: []string{}, ctr: []string{}},
+		{name: "own lists", rt: Runtime{Isolation: IsolationProcess, PodAnnotations: []string{"a.*"}, ContainerAnnotations: []string{"b"}}, pod: []string{"a.*"}, ctr: []string{"b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.pod, tt.rt.PodAnnotationPatterns())
+			assert.Equal(t, tt.ctr, tt.rt.ContainerAnnotationPatterns())
+		})
+	}
 }
 
 func TestParse(t *testing.T) {
@@ -78,6 +109,14 @@ func TestParse(t *testing.T) {
 		{name: "unknown default runtime", doc: "default_runtime = \"gvisor\"\n", wantErr: `default_runtime: "gvisor" is not a configured handler`},
 		{name: "bad isolation", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"vm\"\n", wantErr: `runtimes.process.isolation: "vm"`},
 		{name: "missing shim", doc: "[runtimes.process]\nisolation = \"process\"\n", wantErr: "runtimes.process.shim: must not be empty"},
+		{name: "bad annotation pattern", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\npod_annotations = [\"io.[\"]\n",
+			wantErr: `runtimes.process.pod_annotations: "io.[" is not a valid pattern`},
+		{name: "empty annotation pattern", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\ncontainer_annotations = [\"\"]\n",
+			wantErr: "runtimes.process.container_annotations"},
+		{name: "cpu scaling without a utility VM", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\n[runtimes.process.runhcs]\nscale_cpu_limits_to_sandbox = true\n",
+			wantErr: "applies to hyperv isolation only"},
+		{name: "unknown runhcs option", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\n[runtimes.process.runhcs]\nsandbox_isolation = 1\n",
+			wantErr: `unknown key "runtimes.process.runhcs.sandbox_isolation"`},
 		{name: "negative uvm", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nuvm_memory_mb = -1\n", wantErr: "must not be negative"},
 		{name: "empty mirror list", doc: "[image.mirrors]\n\"a\" = []\n", wantErr: "image.mirrors"},
 		{name: "zero downloads", doc: "[image]\nmax_concurrent_downloads = 0\n", wantErr: "max_concurrent_downloads"},

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -34,8 +35,10 @@ func Default() *Config {
 }
 
 var defaultTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
-	"q":    strconv.Quote,
-	"list": quoteList,
+	"q":     strconv.Quote,
+	"list":  quoteList,
+	"set":   func(s []string) bool { return s != nil },
+	"table": inlineTable,
 }).Parse(`# wincri configuration. A missing file means exactly these defaults.
 
 # Handler used when a pod names no RuntimeClass handler.
@@ -51,6 +54,35 @@ isolation = {{q (printf "%s" $rt.Isolation)}}
 uvm_memory_mb = {{$rt.UVMMemoryMB}}
 # Utility VM processor count when the pod asks for none (0 = shim default).
 uvm_processors = {{$rt.UVMProcessors}}
+# Pod annotations passed to the shim (patterns such as "io.microsoft.virtualmachine.*").
+{{if set $rt.PodAnnotations}}pod_annotations = {{list $rt.PodAnnotations}}{{else}}# pod_annotations = {{list $rt.PodAnnotationPatterns}}   (unset: this default){{end}}
+# Container annotations passed to the shim (patterns such as "io.microsoft.container.*").
+{{if set $rt.ContainerAnnotations}}container_annotations = {{list $rt.ContainerAnnotations}}{{else}}# container_annotations = {{list $rt.ContainerAnnotationPatterns}}   (unset: this default){{end}}
+
+# containerd-shim-runhcs-v1 options (Windows), as containerd names them in snake_case.
+[runtimes.{{$name}}.runhcs]
+# Scale container CPU maximums to the utility VM's processors (hyperv only).
+{{with $rt.Runhcs.ScaleCPULimitsToSandbox}}scale_cpu_limits_to_sandbox = {{.}}{{else}}# scale_cpu_limits_to_sandbox = {{eq (printf "%s" $rt.Isolation) "hyperv"}}   (unset: this default){{end}}
+# Keep environment variables out of the shim's logs.
+{{with $rt.Runhcs.ScrubLogs}}scrub_logs = {{.}}{{else}}# scrub_logs = true   (unset: this default){{end}}
+# Utility VM boot files ("" = hcsshim's).
+boot_files_root_path = {{q $rt.Runhcs.BootFilesRootPath}}
+# Scratch disk sizes in GB when nothing else sets them (0 = hcsshim's).
+default_container_scratch_size_in_gb = {{$rt.Runhcs.DefaultContainerScratchSizeInGB}}
+# Utility VM scratch disk size in GB (0 = hcsshim's).
+default_vm_scratch_size_in_gb = {{$rt.Runhcs.DefaultVMScratchSizeInGB}}
+# Share one scratch disk among a utility VM's containers.
+share_scratch = {{$rt.Runhcs.ShareScratch}}
+# Network configuration proxy address ("" = none).
+ncproxy_addr = {{q $rt.Runhcs.NCProxyAddr}}
+# Seconds the shim retries connecting container IO (0 = hcsshim's).
+io_retry_timeout_in_sec = {{$rt.Runhcs.IORetryTimeoutInSec}}
+# Keep the host's time zone out of utility VMs.
+no_inherit_host_timezone = {{$rt.Runhcs.NoInheritHostTimezone}}
+# GPU driver VHD for Linux utility VMs ("" = none).
+gpu_vhd_path = {{q $rt.Runhcs.GPUVHDPath}}
+# Annotations every container of the handler gets unless it sets them.
+{{if $rt.Runhcs.DefaultContainerAnnotations}}default_container_annotations = {{table $rt.Runhcs.DefaultContainerAnnotations}}{{else}}# default_container_annotations = { "io.microsoft.container.storage.qos.iopsmaximum" = "500" }{{end}}
 {{end}}
 [image]
 # Pause image for pod sandboxes; "" on Linux runs wincri's own pause process.
@@ -92,6 +124,20 @@ func quoteList(items []string) string {
 		quoted[i] = strconv.Quote(s)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// inlineTable renders a string map as a TOML inline table, keys sorted.
+func inlineTable(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = strconv.Quote(k) + " = " + strconv.Quote(m[k])
+	}
+	return "{ " + strings.Join(pairs, ", ") + " }"
 }
 
 // Render writes c as commented TOML that Load parses back to c.

@@ -100,11 +100,11 @@ func TestSelectManifestErrors(t *testing.T) {
 			mentions: []string{"10.0.17763.1", "10.0.20348.1", "hyperv isolation"},
 		},
 		{
-			name:     "2025 host and 2022 image under process isolation",
+			name:     "2025 host and 2019 image under process isolation",
 			host:     winHost(26100),
 			iso:      config.IsolationProcess,
-			index:    []ocispec.Descriptor{manifest("a", "windows", "amd64", "", "10.0.20348.1")},
-			mentions: []string{"10.0.26100.1", "10.0.20348.1", "process isolation", "hyperv runtime handler"},
+			index:    []ocispec.Descriptor{manifest("a", "windows", "amd64", "", "10.0.17763.1")},
+			mentions: []string{"10.0.26100.1", "10.0.17763.1", "process isolation", "hyperv runtime handler"},
 		},
 		{
 			name:     "attestation only",

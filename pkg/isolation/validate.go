@@ -23,6 +23,29 @@ func HostProcessPod(pod *runtimeapi.PodSandboxConfig) bool {
 	return pod.GetWindows().GetSecurityContext().GetHostProcess()
 }
 
+// HostNetwork reports whether a pod on an os (OSWindows, OSLinux) runs
+// on the node's network instead of a pod network of its own. On Windows
+// only HostProcess pods do: a pod that asks for the host network without
+// being one gets a pod network, as under containerd
+// (internal/cri/server/helpers.go, hostNetwork), so that pods that run
+// there run here; HostNetworkIgnored tells when to warn about it.
+func HostNetwork(pod *runtimeapi.PodSandboxConfig, os string) bool {
+	if HostProcessPod(pod) {
+		return true
+	}
+	return os != OSWindows && askedHostNetwork(pod)
+}
+
+// HostNetworkIgnored reports whether a pod's request for the host network
+// is not honoured (see HostNetwork).
+func HostNetworkIgnored(pod *runtimeapi.PodSandboxConfig, os string) bool {
+	return askedHostNetwork(pod) && !HostNetwork(pod, os)
+}
+
+func askedHostNetwork(pod *runtimeapi.PodSandboxConfig) bool {
+	return pod.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtimeapi.NamespaceMode_NODE
+}
+
 // ValidateWindowsPod checks a pod sandbox config against what Windows
 // isolation under h can honour, and for a hyperv handler its utility VM
 // sizing. Errors wrap errdefs.ErrInvalidArgument and name the
@@ -51,8 +74,6 @@ func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	switch {
 	case hostProcess && ns.GetNetwork() != runtimeapi.NamespaceMode_NODE:
 		return invalidArg("HostProcess pods run on the host network: network namespace mode %s was requested", ns.GetNetwork())
-	case !hostProcess && ns.GetNetwork() == runtimeapi.NamespaceMode_NODE:
-		return invalidArg("Windows containers use the host network only in HostProcess pods (hostNetwork without hostProcess)")
 	case ns.GetNetwork() == runtimeapi.NamespaceMode_TARGET:
 		return invalidArg("Windows containers do not support sharing another container's network namespace")
 	}
@@ -88,11 +109,13 @@ func ValidateWindowsContainer(pod *runtimeapi.PodSandboxConfig, c *runtimeapi.Co
 
 // checkNamespaces rejects the PID and IPC namespace modes Windows cannot
 // provide. HostProcess containers are host processes, so they do see the
-// host's processes and objects: NODE is what they get anyway.
+// host's processes and objects: NODE is what they get anyway. pid POD is
+// the protobuf zero value (what a request that leaves pid unset sends)
+// and is accepted as containerd does: the API server refuses
+// shareProcessNamespace for Windows pods, so kubelet never means "share"
+// by it.
 func checkNamespaces(ns *runtimeapi.NamespaceOption, hostProcess bool) error {
 	switch ns.GetPid() {
-	case runtimeapi.NamespaceMode_POD:
-		return invalidArg("Windows containers do not support a shared process namespace (pid namespace mode POD, shareProcessNamespace)")
 	case runtimeapi.NamespaceMode_TARGET:
 		return invalidArg("Windows containers do not support a shared process namespace (pid namespace mode TARGET %q)", ns.GetTargetId())
 	case runtimeapi.NamespaceMode_NODE:

@@ -47,18 +47,23 @@ func TestValidateWindowsPod(t *testing.T) {
 		{name: "no namespace options (crictl)", pod: &runtimeapi.PodSandboxConfig{}, handler: winProcessHandler},
 		{name: "HostProcess pod on the host network", pod: podWithNS(nsNode, nsContainer, nsPod, true), handler: winProcessHandler},
 		{name: "HostProcess pod with hostPID and hostIPC", pod: podWithNS(nsNode, nsNode, nsNode, true), handler: winProcessHandler},
-		{name: "shared process namespace", pod: podWithNS(nsPod, nsPod, nsPod, false), handler: winProcessHandler,
-			wantErr: "Windows containers do not support a shared process namespace"},
-		{name: "shared process namespace, hyperv", pod: podWithNS(nsPod, nsPod, nsPod, false), handler: winHyperVHandler,
-			wantErr: "Windows containers do not support a shared process namespace"},
+		// pid POD is the protobuf zero value: crictl JSON that leaves pid
+		// unset sends it. containerd's Windows path never reads the pid
+		// mode (internal/cri/server/container_create.go, buildWindowsSpec;
+		// podsandbox/sandbox_run_windows.go, sandboxContainerSpec), and the
+		// API server refuses shareProcessNamespace for Windows pods
+		// (pkg/apis/core/validation, validateWindows), so kubelet never
+		// means "share" by it.
+		{name: "pid POD, the zero value", pod: podWithNS(nsPod, nsPod, nsPod, false), handler: winProcessHandler},
+		{name: "pid POD, the zero value, hyperv", pod: podWithNS(nsPod, nsPod, nsPod, false), handler: winHyperVHandler},
 		{name: "host PID", pod: podWithNS(nsPod, nsNode, nsPod, false), handler: winProcessHandler,
 			wantErr: "Windows containers do not support the host process namespace (hostPID)"},
 		{name: "host IPC", pod: podWithNS(nsPod, nsContainer, nsNode, false), handler: winProcessHandler,
 			wantErr: "Windows containers do not support the host IPC namespace (hostIPC)"},
 		{name: "IPC shared with a target", pod: podWithNS(nsPod, nsContainer, nsTarget, false), handler: winProcessHandler,
 			wantErr: "Windows containers do not support a shared IPC namespace"},
-		{name: "host network without HostProcess", pod: podWithNS(nsNode, nsContainer, nsPod, false), handler: winProcessHandler,
-			wantErr: "host network only in HostProcess pods"},
+		// Runs with a pod network, as under containerd (see TestHostNetwork).
+		{name: "host network without HostProcess", pod: podWithNS(nsNode, nsContainer, nsPod, false), handler: winProcessHandler},
 		{name: "HostProcess pod off the host network", pod: podWithNS(nsPod, nsContainer, nsPod, true), handler: winProcessHandler,
 			wantErr: "HostProcess pods run on the host network"},
 		{name: "HostProcess pod with hyperv", pod: podWithNS(nsNode, nsContainer, nsPod, true), handler: winHyperVHandler,
@@ -110,8 +115,8 @@ func TestValidateWindowsContainer(t *testing.T) {
 		{name: "kubelet default container", pod: plainPod, container: containerWith(nsOpt(nsContainer, nsPod), false, false), handler: winProcessHandler},
 		{name: "no namespace options", pod: plainPod, container: &runtimeapi.ContainerConfig{}, handler: winHyperVHandler},
 		{name: "HostProcess container in a HostProcess pod", pod: hostProcessPod, container: containerWith(nsOpt(nsNode, nsNode), true, false), handler: winProcessHandler},
-		{name: "shared process namespace", pod: plainPod, container: containerWith(nsOpt(nsPod, nsPod), false, false), handler: winProcessHandler,
-			wantErr: "Windows containers do not support a shared process namespace"},
+		{name: "pid POD, the zero value", pod: plainPod, container: containerWith(nsOpt(nsPod, nsPod), false, false), handler: winProcessHandler},
+		{name: "namespace options all unset", pod: plainPod, container: containerWith(&runtimeapi.NamespaceOption{}, false, false), handler: winProcessHandler},
 		{name: "ephemeral container targeting another", pod: plainPod, container: containerWith(nsOpt(nsTarget, nsPod), false, false), handler: winProcessHandler,
 			wantErr: `shared process namespace (pid namespace mode TARGET "other")`},
 		{name: "host PID", pod: plainPod, container: containerWith(nsOpt(nsNode, nsPod), false, false), handler: winProcessHandler,
@@ -137,6 +142,34 @@ func TestValidateWindowsContainer(t *testing.T) {
 			}
 			require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+// TestHostNetwork pins containerd v2.4.2's rule
+// (internal/cri/server/helpers.go, hostNetwork): on Windows only a
+// HostProcess pod is on the host network, and a pod asking for it without
+// being one runs with a pod network.
+func TestHostNetwork(t *testing.T) {
+	tests := []struct {
+		name             string
+		pod              *runtimeapi.PodSandboxConfig
+		os               string
+		hostNet, ignored bool
+	}{
+		{name: "windows pod network", pod: podWithNS(nsPod, nsContainer, nsPod, false), os: OSWindows},
+		{name: "windows hostNetwork without HostProcess", pod: podWithNS(nsNode, nsContainer, nsPod, false), os: OSWindows, ignored: true},
+		{name: "windows HostProcess", pod: podWithNS(nsNode, nsContainer, nsPod, true), os: OSWindows, hostNet: true},
+		{name: "windows HostProcess, no namespace options", pod: &runtimeapi.PodSandboxConfig{Windows: &runtimeapi.WindowsPodSandboxConfig{
+			SecurityContext: &runtimeapi.WindowsSandboxSecurityContext{HostProcess: true}}}, os: OSWindows, hostNet: true},
+		{name: "linux pod network", pod: podWithNS(nsPod, nsContainer, nsPod, false), os: OSLinux},
+		{name: "linux hostNetwork", pod: podWithNS(nsNode, nsContainer, nsPod, false), os: OSLinux, hostNet: true},
+		{name: "no config", os: OSWindows},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.hostNet, HostNetwork(tt.pod, tt.os))
+			assert.Equal(t, tt.ignored, HostNetworkIgnored(tt.pod, tt.os))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package isolation
 import (
 	"fmt"
 
-	"github.com/Microsoft/hcsshim/pkg/annotations"
 	"github.com/containerd/errdefs"
 	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,9 +31,9 @@ type WindowsContainer struct {
 	NetworkNamespace string
 	// Layers are the container's scratch and image layers.
 	Layers WindowsLayers
-	// Stat checks that mount host paths exist (os.Stat); nil skips the
-	// check.
-	Stat StatFunc
+	// HostPath prepares mount host paths (creates missing directories,
+	// resolves links); nil takes them as given.
+	HostPath HostPathFunc
 }
 
 // BuildWindowsContainer builds the task of a container in a Windows pod:
@@ -69,7 +68,7 @@ func BuildWindowsContainer(in WindowsContainer) (WindowsTask, error) {
 	if err != nil {
 		return WindowsTask{}, fmt.Errorf("windows container %s: %w", in.ID, err)
 	}
-	mounts, err := windowsMounts(c.GetMounts(), in.Stat)
+	mounts, err := windowsMounts(c.GetMounts(), in.HostPath)
 	if err != nil {
 		return WindowsTask{}, fmt.Errorf("windows container %s: %w", in.ID, err)
 	}
@@ -102,12 +101,7 @@ func BuildWindowsContainer(in WindowsContainer) (WindowsTask, error) {
 		spec.Windows.CredentialSpec = cred
 	}
 	if hostProcess {
-		spec.Annotations[annotations.HostProcessContainer] = "true"
-		// The image's users (ContainerUser, ContainerAdministrator) exist
-		// only inside a container: a host process runs as the CRI user or
-		// the shim's default.
-		spec.Process.User.Username = sc.GetRunAsUsername()
-		spec.Hostname = ""
+		applyHostProcess(spec, in.Pod.GetAnnotations(), sc.GetRunAsUsername(), c.GetWorkingDir(), in.Image)
 	} else {
 		spec.Windows.Network = &specs.WindowsNetwork{NetworkNamespace: in.NetworkNamespace}
 	}

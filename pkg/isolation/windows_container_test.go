@@ -204,18 +204,15 @@ func TestBuildWindowsContainer(t *testing.T) {
 	}
 }
 
-func TestBuildWindowsContainerChecksHostPaths(t *testing.T) {
+func TestBuildWindowsContainerPreparesHostPaths(t *testing.T) {
+	host := &fakeHostPaths{}
 	in := WindowsContainer{ID: testContainerID, SandboxID: testPodID, Config: kubeletContainer(false), Image: iisImage,
 		Pod: kubeletPod(false, nil), Handler: winProcessHandler, NetworkNamespace: testNetNS, Layers: appLayers,
-		Stat: fakeStat{}.stat}
+		HostPath: host.prepare}
 	_, err := BuildWindowsContainer(in)
-	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
-	assert.Contains(t, err.Error(), `volumes\\cfg" does not exist`)
-
-	// The named pipe is never stat'ed: only the directory must exist.
-	in.Stat = fakeStat{`C:\var\lib\kubelet\pods\uid-1\volumes\cfg`: true}.stat
-	_, err = BuildWindowsContainer(in)
 	require.NoError(t, err)
+	// The named pipe is never opened: only the directory is prepared.
+	assert.Equal(t, []string{`C:\var\lib\kubelet\pods\uid-1\volumes\cfg`}, host.prepared)
 }
 
 func TestBuildWindowsContainerInvalid(t *testing.T) {
@@ -231,8 +228,8 @@ func TestBuildWindowsContainerInvalid(t *testing.T) {
 		{name: "no sandbox id", modify: func(in *WindowsContainer) { in.SandboxID = "" }, wantErr: "sandbox id"},
 		{name: "no pod", modify: func(in *WindowsContainer) { in.Pod = nil }, wantErr: "pod config is missing"},
 		{name: "linux handler", modify: func(in *WindowsContainer) { in.Handler.OS = OSLinux }, wantErr: "not Windows"},
-		{name: "shared pid", modify: func(in *WindowsContainer) {
-			in.Config.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_POD
+		{name: "pid TARGET", modify: func(in *WindowsContainer) {
+			in.Config.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_TARGET
 		}, wantErr: "shared process namespace"},
 		{name: "host ipc", modify: func(in *WindowsContainer) {
 			in.Config.Linux.SecurityContext.NamespaceOptions.Ipc = runtimeapi.NamespaceMode_NODE
@@ -261,16 +258,69 @@ func TestBuildWindowsContainerInvalid(t *testing.T) {
 	}
 }
 
-func TestHostProcessIgnoresImageUser(t *testing.T) {
-	c := kubeletContainer(true)
-	c.Linux.SecurityContext.NamespaceOptions.Network = runtimeapi.NamespaceMode_NODE
-	c.Mounts = nil
-	task, err := BuildWindowsContainer(WindowsContainer{ID: testContainerID, SandboxID: testPodID, Config: c, Image: iisImage,
-		Pod: kubeletPod(true, nil), Handler: winProcessHandler, Layers: appLayers})
-	require.NoError(t, err)
-	assert.Empty(t, task.Spec.Process.User.Username, "ContainerAdministrator does not exist on the host")
+// TestHostProcessUserAndWorkingDir pins containerd v2.4.2's HostProcess
+// process (internal/cri/server/container_create.go, buildWindowsSpec;
+// podsandbox/sandbox_run_windows.go, sandboxContainerSpec): the image's
+// user stands unless the request names one, and the working directory is
+// the request's, else the image's, else C:\hpc, where hcsshim's job
+// container (internal/jobcontainers/jobcontainer.go, CreateProcess) mounts
+// the container's files; with neither user, hcsshim's logon
+// (internal/jobcontainers/logon.go) needs one, so NT AUTHORITY\SYSTEM.
+// hcsshim's own HostProcess annotations on the pod reach the spec.
+func TestHostProcessUserAndWorkingDir(t *testing.T) {
+	noUser := &imagespec.ImageConfig{Entrypoint: []string{`C:\agent.exe`}}
+	tests := []struct {
+		name           string
+		runAs, workDir string
+		image          *imagespec.ImageConfig
+		podAnnotations map[string]string
+		wantUser       string
+		wantCwd        string
+		wantAnnotation map[string]string
+	}{
+		{name: "image user and dir", image: iisImage, wantUser: "ContainerAdministrator", wantCwd: `C:\inetpub`},
+		{name: "request user and dir", runAs: `NT AUTHORITY\Local service`, workDir: `C:\work`, image: iisImage,
+			wantUser: `NT AUTHORITY\Local service`, wantCwd: `C:\work`},
+		{name: "neither", image: noUser, wantUser: `NT AUTHORITY\SYSTEM`, wantCwd: `C:\hpc`},
+		{
+			name: "rootfs location and inherited user", image: noUser,
+			podAnnotations: map[string]string{
+				"microsoft.com/hostprocess-rootfs-location": `C:\agents`,
+				"microsoft.com/hostprocess-inherit-user":    "true",
+				"example.com/unrelated":                     "x",
+			},
+			wantUser: `NT AUTHORITY\SYSTEM`, wantCwd: `C:\agents`,
+			wantAnnotation: map[string]string{
+				"microsoft.com/hostprocess-rootfs-location": `C:\agents`,
+				"microsoft.com/hostprocess-inherit-user":    "true",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := kubeletPod(true, tt.podAnnotations)
+			c := kubeletContainer(true)
+			c.Linux.SecurityContext.NamespaceOptions.Network = runtimeapi.NamespaceMode_NODE
+			c.Mounts = nil
+			c.Windows.SecurityContext.RunAsUsername = tt.runAs
+			c.WorkingDir = tt.workDir
+			task, err := BuildWindowsContainer(WindowsContainer{ID: testContainerID, SandboxID: testPodID, Config: c, Image: tt.image,
+				Pod: pod, Handler: winProcessHandler, Layers: appLayers})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantUser, task.Spec.Process.User.Username)
+			assert.Equal(t, tt.wantCwd, task.Spec.Process.Cwd)
+			for k, v := range tt.wantAnnotation {
+				assert.Equal(t, v, task.Spec.Annotations[k], k)
+			}
+			assert.NotContains(t, task.Spec.Annotations, "example.com/unrelated")
 
-	sandbox, err := BuildWindowsSandbox(WindowsSandbox{ID: testPodID, Config: kubeletPod(true, nil), Handler: winProcessHandler, Image: pauseImage, Layers: pauseLayers})
-	require.NoError(t, err)
-	assert.Empty(t, sandbox.Spec.Process.User.Username)
+			pod.Windows.SecurityContext.RunAsUsername = tt.runAs
+			sandbox, err := BuildWindowsSandbox(WindowsSandbox{ID: testPodID, Config: pod, Handler: winProcessHandler, Image: tt.image, Layers: pauseLayers})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantUser, sandbox.Spec.Process.User.Username)
+			for k, v := range tt.wantAnnotation {
+				assert.Equal(t, v, sandbox.Spec.Annotations[k], k)
+			}
+		})
+	}
 }

@@ -1,9 +1,7 @@
 package isolation
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -15,19 +13,22 @@ import (
 // destination starts with it as a pipe, comparing case-sensitively.
 const windowsPipePrefix = `\\.\pipe\`
 
-// StatFunc reports whether a host path exists, as os.Stat does; the
-// builders take it so that they stay pure and testable.
-type StatFunc func(path string) error
+// HostPathFunc prepares a mount's host path and returns the path to
+// mount. On a node it does what containerd's parseMount does
+// (internal/cri/opts/spec_windows_opts.go): a missing path is created as a
+// directory, which kubelet relies on, and symbolic links are resolved.
+// The builders take it so that they stay pure and testable.
+type HostPathFunc func(path string) (string, error)
 
 // windowsMounts converts CRI mounts of a Windows container. Host
 // directories and files become mapped directories; host named pipes
 // (\\.\pipe\NAME) become mapped pipes and are never opened, as opening a
-// pipe would take a connection from the process serving it. stat, when
-// not nil, checks that host paths exist.
-func windowsMounts(mounts []*runtimeapi.Mount, stat StatFunc) ([]specs.Mount, error) {
+// pipe would take a connection from the process serving it. hostPath,
+// when not nil, prepares the other host paths.
+func windowsMounts(mounts []*runtimeapi.Mount, hostPath HostPathFunc) ([]specs.Mount, error) {
 	var out []specs.Mount
 	for _, m := range mounts {
-		sm, err := windowsMount(m, stat)
+		sm, err := windowsMount(m, hostPath)
 		if err != nil {
 			return nil, fmt.Errorf("mount %q: %w", m.GetContainerPath(), err)
 		}
@@ -36,7 +37,7 @@ func windowsMounts(mounts []*runtimeapi.Mount, stat StatFunc) ([]specs.Mount, er
 	return out, nil
 }
 
-func windowsMount(m *runtimeapi.Mount, stat StatFunc) (specs.Mount, error) {
+func windowsMount(m *runtimeapi.Mount, hostPath HostPathFunc) (specs.Mount, error) {
 	switch {
 	case m.GetImage() != nil:
 		return specs.Mount{}, invalidArg("image volumes are not supported for Windows containers")
@@ -76,11 +77,13 @@ func windowsMount(m *runtimeapi.Mount, stat StatFunc) (specs.Mount, error) {
 	if err != nil {
 		return specs.Mount{}, err
 	}
-	if stat != nil {
-		if err := stat(src); errors.Is(err, fs.ErrNotExist) {
-			return specs.Mount{}, invalidArg("host path %q does not exist", src)
-		} else if err != nil {
+	if hostPath != nil {
+		resolved, err := hostPath(src)
+		if err != nil {
 			return specs.Mount{}, fmt.Errorf("host path %q: %w", src, err)
+		}
+		if src, ok = cleanWindowsPath(resolved); !ok {
+			return specs.Mount{}, fmt.Errorf("host path %q resolves to %q, which is not an absolute Windows path: %w", m.GetHostPath(), resolved, errdefs.ErrFailedPrecondition)
 		}
 	}
 	return specs.Mount{Source: src, Destination: dst, Options: opts}, nil

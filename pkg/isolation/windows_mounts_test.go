@@ -2,7 +2,6 @@ package isolation
 
 import (
 	"errors"
-	"io/fs"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -12,18 +11,27 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// fakeStat is a host file system holding exactly the listed paths.
-type fakeStat map[string]bool
+// fakeHostPaths is a host file system for HostPathFunc: links maps a
+// symbolic link to its target, fail makes a path fail, and every other
+// path is prepared (created when missing), in order, into prepared.
+type fakeHostPaths struct {
+	links    map[string]string
+	fail     map[string]error
+	prepared []string
+}
 
-func (f fakeStat) stat(path string) error {
-	if f[path] {
-		return nil
+func (f *fakeHostPaths) prepare(path string) (string, error) {
+	if err := f.fail[path]; err != nil {
+		return "", err
 	}
-	return fs.ErrNotExist
+	f.prepared = append(f.prepared, path)
+	if target, ok := f.links[path]; ok {
+		return target, nil
+	}
+	return path, nil
 }
 
 func TestWindowsMounts(t *testing.T) {
-	host := fakeStat{`C:\data`: true, `C:\var\log\pods`: true, `C:\etc\config.json`: true}
 	tests := []struct {
 		name  string
 		mount *runtimeapi.Mount
@@ -50,6 +58,13 @@ func TestWindowsMounts(t *testing.T) {
 			want:  specs.Mount{Source: `C:\data`, Destination: `D:`, Options: []string{"rw"}},
 		},
 		{
+			// containerd's parseMount (internal/cri/opts/spec_windows_opts.go)
+			// resolves links: HCS maps the target.
+			name:  "symbolic link resolved",
+			mount: &runtimeapi.Mount{HostPath: `C:\link`, ContainerPath: `C:\data`},
+			want:  specs.Mount{Source: `D:\real\data`, Destination: `C:\data`, Options: []string{"rw"}},
+		},
+		{
 			name:  "named pipe, never stat'ed",
 			mount: &runtimeapi.Mount{HostPath: `\\.\pipe\docker_engine`, ContainerPath: `\\.\pipe\docker_engine`},
 			want:  specs.Mount{Source: `\\.\pipe\docker_engine`, Destination: `\\.\pipe\docker_engine`, Options: []string{"rw"}},
@@ -62,23 +77,26 @@ func TestWindowsMounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := windowsMounts([]*runtimeapi.Mount{tt.mount}, host.stat)
+			host := &fakeHostPaths{links: map[string]string{`C:\link`: `D:/real/data/`}}
+			got, err := windowsMounts([]*runtimeapi.Mount{tt.mount}, host.prepare)
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 			assert.Equal(t, tt.want, got[0])
+			if isWindowsPipe(tt.mount.GetHostPath()) {
+				assert.Empty(t, host.prepared, "a named pipe is never opened")
+			} else {
+				assert.Len(t, host.prepared, 1, "the host path is prepared once")
+			}
 		})
 	}
 }
 
 func TestWindowsMountsInvalid(t *testing.T) {
-	host := fakeStat{`C:\data`: true}
 	tests := []struct {
 		name    string
 		mount   *runtimeapi.Mount
-		stat    StatFunc
 		wantErr string
 	}{
-		{name: "missing host path", mount: &runtimeapi.Mount{HostPath: `C:\nope`, ContainerPath: `C:\x`}, stat: host.stat, wantErr: `host path "C:\\nope" does not exist`},
 		{name: "relative host path", mount: &runtimeapi.Mount{HostPath: `data`, ContainerPath: `C:\x`}, wantErr: "not an absolute Windows path"},
 		{name: "linux host path", mount: &runtimeapi.Mount{HostPath: `/data`, ContainerPath: `C:\x`}, wantErr: "not an absolute Windows path"},
 		{name: "relative container path", mount: &runtimeapi.Mount{HostPath: `C:\data`, ContainerPath: `x`}, wantErr: "container path"},
@@ -93,18 +111,11 @@ func TestWindowsMountsInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := windowsMounts([]*runtimeapi.Mount{tt.mount}, tt.stat)
+			_, err := windowsMounts([]*runtimeapi.Mount{tt.mount}, nil)
 			require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
 	}
-}
-
-func TestWindowsMountsStatError(t *testing.T) {
-	denied := errors.New("access is denied")
-	_, err := windowsMounts([]*runtimeapi.Mount{{HostPath: `C:\secret`, ContainerPath: `C:\s`}}, func(string) error { return denied })
-	require.ErrorIs(t, err, denied)
-	assert.Contains(t, err.Error(), `C:\\secret`)
 }
 
 func TestWindowsDevices(t *testing.T) {
@@ -131,4 +142,18 @@ func TestWindowsDevices(t *testing.T) {
 		_, err := windowsDevices([]*runtimeapi.Device{bad})
 		require.ErrorIs(t, err, errdefs.ErrInvalidArgument, bad.String())
 	}
+}
+
+func TestWindowsMountHostPathFailures(t *testing.T) {
+	denied := errors.New("access is denied")
+	host := &fakeHostPaths{
+		fail:  map[string]error{`C:\locked`: denied},
+		links: map[string]string{`C:\odd`: `relative\target`},
+	}
+	_, err := windowsMounts([]*runtimeapi.Mount{{HostPath: `C:\locked`, ContainerPath: `C:\x`}}, host.prepare)
+	require.ErrorIs(t, err, denied)
+	assert.Contains(t, err.Error(), `host path "C:\\locked"`)
+	_, err = windowsMounts([]*runtimeapi.Mount{{HostPath: `C:\odd`, ContainerPath: `C:\x`}}, host.prepare)
+	require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
+	assert.Contains(t, err.Error(), "not an absolute Windows path")
 }

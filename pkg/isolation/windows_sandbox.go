@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/Microsoft/hcsshim/pkg/annotations"
 	"github.com/containerd/errdefs"
 	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -87,13 +86,7 @@ func BuildWindowsSandbox(in WindowsSandbox) (WindowsTask, error) {
 		},
 	}
 	if hostProcess {
-		spec.Annotations[annotations.HostProcessContainer] = "true"
-		// The image's users (ContainerUser, ContainerAdministrator) exist
-		// only inside a container: a host process runs as the CRI user or
-		// the shim's default.
-		spec.Process.User.Username = sc.GetRunAsUsername()
-		// A HostProcess container shares the host's name.
-		spec.Hostname = ""
+		applyHostProcess(spec, in.Config.GetAnnotations(), sc.GetRunAsUsername(), "", in.Image)
 	} else {
 		spec.Windows.Network = &specs.WindowsNetwork{NetworkNamespace: in.NetworkNamespace}
 	}

@@ -151,6 +151,7 @@ func TestBuildWindowsSandbox(t *testing.T) {
 				Process: func() *specs.Process {
 					p := pauseProcess()
 					p.User.Username = `NT AUTHORITY\SYSTEM`
+					p.Cwd = `C:\hpc` // the container's root, not the host's C:
 					return p
 				}(),
 				Annotations: map[string]string{
@@ -203,8 +204,8 @@ func TestBuildWindowsSandboxInvalid(t *testing.T) {
 		{name: "linux handler", modify: func(in *WindowsSandbox) { in.Handler.OS = OSLinux }, wantErr: "not Windows"},
 		{name: "no network namespace", modify: func(in *WindowsSandbox) { in.NetworkNamespace = "" }, wantErr: "HCN network namespace"},
 		{name: "namespace for a HostProcess pod", modify: func(in *WindowsSandbox) { in.Config = kubeletPod(true, nil) }, wantErr: "uses the host network"},
-		{name: "shared pid", modify: func(in *WindowsSandbox) {
-			in.Config.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_POD
+		{name: "pid TARGET", modify: func(in *WindowsSandbox) {
+			in.Config.Linux.SecurityContext.NamespaceOptions.Pid = runtimeapi.NamespaceMode_TARGET
 		}, wantErr: "shared process namespace"},
 		{name: "bad UVM annotation", modify: func(in *WindowsSandbox) {
 			in.Handler = winHyperVHandler

@@ -86,7 +86,7 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	go func() { defer wg.Done(); _, _ = io.Copy(&stdout, pipes.Stdout) }()
 	go func() { defer wg.Done(); _, _ = io.Copy(&stderr, pipes.Stderr) }()
 
-	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
+	if _, err := m.startProcess(ctx, s, rec.ID, execID); err != nil {
 		return ExecResult{}, m.execStartError(ctx, s, rec.ID, err)
 	}
 	wctx := ctx
@@ -115,6 +115,19 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 		return ExecResult{}, fmt.Errorf("command %q wrote more than %d bytes to a stream, the exec output limit: %w", cmd, MaxExecOutput, errdefs.ErrResourceExhausted)
 	}
 	return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: int32(st.ExitStatus)}, nil
+}
+
+// startProcess starts a task's process without letting ctx cut the
+// call short: a ttrpc call whose context ends returns the context's error
+// however far the shim got, so a process might run on that wincri
+// believes never started, with nobody to stop it. The call is bounded by
+// the cleanup timeout instead, and its answer is the truth: an exec whose
+// ctx has ended meanwhile is killed by waitExec at once, and a started
+// task is recorded as running.
+func (m *Manager) startProcess(ctx context.Context, s shim.Shim, id, execID string) (uint32, error) {
+	sctx, cancel := m.cleanupContext(ctx)
+	defer cancel()
+	return s.Start(sctx, id, execID)
 }
 
 // execStartError explains a failed exec create or start. When the container

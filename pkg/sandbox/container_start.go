@@ -92,7 +92,7 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 		return fmt.Errorf("creating the container task: %w", err)
 	}
 	faultpoint.Hit(ctx, faultpoint.ContainerAfterTask)
-	pid, err := s.Start(ctx, rec.ID, "")
+	pid, err := m.startProcess(ctx, s, rec.ID, "")
 	if err != nil {
 		return fmt.Errorf("starting the container task: %w", err)
 	}

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/shim"
 )
 
 func TestContainerLifecycle(t *testing.T) {
@@ -236,4 +239,72 @@ func TestExecSyncTimeoutKillsAndDeletesTheExec(t *testing.T) {
 	info, ok := e.shims.Task(id)
 	require.True(t, ok)
 	assert.Empty(t, info.Execs, "the timed-out exec is still in the shim")
+}
+
+// An exec whose caller's context ends while the shim starts it is still
+// killed and deleted: a ttrpc Start that returns the context's error may
+// have started the process all the same. (Found by pkg/streaming's test of
+// an exec whose client went away while its Start was in flight.)
+func TestExecStartedAsTheCallerGaveUpIsKilled(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(ctx context.Context, e *env, id string) error
+	}{
+		{name: "ExecSync", run: func(ctx context.Context, e *env, id string) error {
+			_, err := e.m.ExecSync(ctx, id, []string{"sleep", "100"}, time.Minute)
+			return err
+		}},
+		{name: "Exec", run: func(ctx context.Context, e *env, id string) error {
+			_, err := e.m.Exec(ctx, id, []string{"sleep", "100"}, nil, io.Discard, io.Discard, false, nil)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			pod := e.runPod("web")
+			id := e.runContainer(pod, "app")
+			ctx, cancel := context.WithCancel(e.ctx())
+			defer cancel()
+			e.shims.BeforeStart(func(_, execID string) {
+				if execID != "" {
+					cancel()
+				}
+			})
+			err := tt.run(ctx, e, id)
+			require.ErrorIs(t, err, context.Canceled)
+			info, ok := e.shims.Task(id)
+			require.True(t, ok)
+			assert.Empty(t, info.Execs, "the exec outlived its caller")
+		})
+	}
+}
+
+// A task whose caller gives up while the shim starts it is recorded as
+// what it is, running, rather than as failed while it runs on.
+func TestTaskStartedAsTheCallerGaveUpIsRecordedRunning(t *testing.T) {
+	t.Run("container", func(t *testing.T) {
+		e := newEnv(t)
+		pod := e.runPod("web")
+		id := e.createContainer(pod, "app")
+		ctx, cancel := context.WithCancel(e.ctx())
+		defer cancel()
+		e.shims.BeforeStart(func(string, string) { cancel() })
+		require.NoError(t, e.m.StartContainer(ctx, id))
+		assert.Equal(t, ContainerRunning, e.container(id).State)
+		info, ok := e.shims.Task(id)
+		require.True(t, ok)
+		assert.Equal(t, shim.StatusRunning, info.State.Status)
+	})
+	t.Run("pod", func(t *testing.T) {
+		e := newEnv(t)
+		ctx, cancel := context.WithCancel(e.ctx())
+		defer cancel()
+		e.shims.BeforeStart(func(string, string) { cancel() })
+		id, err := e.m.RunPod(ctx, podConfig("web"), "")
+		require.NoError(t, err)
+		p, err := e.m.PodStatus(id)
+		require.NoError(t, err)
+		assert.Equal(t, PodReady, p.State)
+	})
 }

@@ -58,7 +58,7 @@ func (w *windowsPlatform) ContainerSpec(ctx context.Context, in ContainerInput) 
 	task, err := isolation.BuildWindowsContainer(isolation.WindowsContainer{
 		ID: in.ID, SandboxID: in.Pod.ID, Config: in.Config, Image: &cfg, Pod: in.PodConfig,
 		Handler: in.Handler, NetworkNamespace: in.Pod.NetNS, Layers: layers,
-		Stat: func(p string) error { _, err := os.Stat(p); return err },
+		HostPath: prepareHostPath,
 	})
 	if err != nil {
 		return nil, nil, err

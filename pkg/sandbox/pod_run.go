@@ -131,7 +131,11 @@ func (m *Manager) awaitPod(ctx context.Context, p *pod) (string, error) {
 // (now or after a crash) finds it.
 func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) error {
 	id, cfg := p.id, p.cfg
-	if !hostNetwork(cfg) {
+	if isolation.HostNetworkIgnored(cfg, m.host.OS) {
+		klog.FromContext(ctx).Info("Warning: the pod asks for the host network, which Windows gives HostProcess pods only; it runs with a pod network, as under containerd",
+			logkeys.PodSandboxID, id)
+	}
+	if !m.hostNetwork(cfg) {
 		res, err := m.network.Setup(ctx, podNetwork(id, cfg, ""))
 		if err != nil {
 			return fmt.Errorf("setting up the pod network: %w", err)
@@ -180,7 +184,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		return fmt.Errorf("creating the sandbox task: %w", err)
 	}
 	faultpoint.Hit(ctx, faultpoint.PodAfterTaskCreate)
-	pid, err := s.Start(ctx, id, "")
+	pid, err := m.startProcess(ctx, s, id, "")
 	if err != nil {
 		return fmt.Errorf("starting the sandbox task: %w", err)
 	}
@@ -233,7 +237,7 @@ func (m *Manager) destroyPod(ctx context.Context, p *pod) error {
 	}
 	step(m.stopPodTask(ctx, p))
 	step(m.releasePodShim(ctx, p))
-	if cfg := p.cfg; !hostNetwork(cfg) {
+	if cfg := p.cfg; !m.hostNetwork(cfg) {
 		if err := m.network.Teardown(ctx, podNetwork(rec.ID, cfg, rec.NetNS)); err != nil {
 			step(fmt.Errorf("tearing down the pod network: %w", err))
 		}
@@ -275,9 +279,10 @@ func writeSpec(bundle string, spec any) error {
 	return os.Rename(tmp, filepath.Join(bundle, "config.json"))
 }
 
-func hostNetwork(cfg *runtime.PodSandboxConfig) bool {
-	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtime.NamespaceMode_NODE ||
-		isolation.HostProcessPod(cfg)
+// hostNetwork reports whether a pod runs on the node's network, which
+// then has no pod network to set up or tear down.
+func (m *Manager) hostNetwork(cfg *runtime.PodSandboxConfig) bool {
+	return isolation.HostNetwork(cfg, m.host.OS)
 }
 
 // podNetwork describes a pod to the network manager.

@@ -49,7 +49,7 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 	if err := m.releasePodShim(ctx, p); err != nil {
 		return err
 	}
-	if !hostNetwork(p.cfg) {
+	if !m.hostNetwork(p.cfg) {
 		if err := m.network.Teardown(ctx, podNetwork(rec.ID, p.cfg, rec.NetNS)); err != nil {
 			return fmt.Errorf("tearing down the pod network: %w", err)
 		}

@@ -73,7 +73,7 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	copyOut(stdout, pipes.Stdout)
 	copyOut(stderr, pipes.Stderr)
 
-	if _, err := s.Start(ctx, rec.ID, execID); err != nil {
+	if _, err := m.startProcess(ctx, s, rec.ID, execID); err != nil {
 		return 0, m.execStartError(ctx, s, rec.ID, err)
 	}
 	done := make(chan struct{})

@@ -23,9 +23,10 @@ const (
 
 // ltscBuilds are the long-term servicing builds from BuildLTSC2022 on, in
 // ascending order. A host accepts process-isolated images from the newest
-// of these that is not newer than itself up to its own build; this is the
-// "previous LTSC" of the rule, and it is why a Windows 11 host (22621)
-// runs Server 2022 images but a Server 2025 host (26100) does not.
+// of these strictly older than itself (BuildLTSC2022 when none is) up to
+// its own build: a Server 2025 host runs Server 2022 images, and a
+// Windows 11 host (22621) runs them too. hcsshim v0.15.0's
+// compatLTSCReleases (osversion/platform_compat_windows.go).
 var ltscBuilds = []uint32{BuildLTSC2022, BuildLTSC2025}
 
 // Version is a Windows version "major.minor.build[.revision]", as in an
@@ -61,7 +62,9 @@ func (v Version) String() string {
 // host can run a process-isolated container of image build img. Major
 // and minor versions must match; before Windows Server 2022 the builds
 // must be equal; from it on, the image build must lie between the host's
-// LTSC baseline and the host build. Revisions never matter.
+// LTSC baseline and the host build. Revisions never matter. This is
+// hcsshim's CheckHostAndContainerCompat, which lives in a Windows-only
+// file and so cannot be called here.
 func ProcessCompatible(host, img Version) bool {
 	if host.Major != img.Major || host.Minor != img.Minor {
 		return false
@@ -72,10 +75,12 @@ func ProcessCompatible(host, img Version) bool {
 	return ltscBaseline(host.Build) <= img.Build && img.Build <= host.Build
 }
 
+// ltscBaseline is the oldest image build a host of build runs: the newest
+// LTSC build strictly older than the host, BuildLTSC2022 when none is.
 func ltscBaseline(build uint32) uint32 {
 	base := ltscBuilds[0]
 	for _, b := range ltscBuilds {
-		if b <= build {
+		if b < build {
 			base = b
 		}
 	}

@@ -1,6 +1,7 @@
 package winversion
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -23,38 +24,58 @@ func TestParseOSVersion(t *testing.T) {
 	}
 }
 
+// TestProcessCompatible pins hcsshim v0.15.0's rule
+// (osversion/platform_compat_windows.go, CheckHostAndContainerCompat):
+// below Server 2022 the builds are equal; from it on, a host runs images
+// from the newest LTSC build strictly below its own (Server 2022 when
+// none is) up to its own. The rows marked "hcsshim" are its own
+// Test_PlatformCompat expectations (platform_compat_windows_test.go); the
+// rest fill the host x image matrix 17763, 20348, 22621, 25398, 26100 and
+// a future build.
 func TestProcessCompatible(t *testing.T) {
+	const future = 30000
+	builds := []uint32{BuildLTSC2019, BuildLTSC2022, 22621, 25398, BuildLTSC2025, future}
+	// runs[host] lists the image builds the host runs.
+	runs := map[uint32][]uint32{
+		BuildLTSC2019: {BuildLTSC2019},                      // hcsshim: 2019 runs 2019, not 2022
+		BuildLTSC2022: {BuildLTSC2022},                      // hcsshim: 2022 runs 2022, not 2019, 2025 or 22621
+		22621:         {BuildLTSC2022, 22621},               // hcsshim: Windows 11 22H2 runs 2022, not 2019
+		25398:         {BuildLTSC2022, 22621, 25398},        // Server 23H2
+		BuildLTSC2025: {BuildLTSC2022, 22621, 25398, 26100}, // hcsshim: 2025 runs 2022 and 22621
+		future:        {BuildLTSC2025, future},              // the LTSC below it is 2025
+	}
+	for _, host := range builds {
+		for _, img := range builds {
+			want := false
+			for _, b := range runs[host] {
+				want = want || b == img
+			}
+			t.Run(fmt.Sprintf("host_%d_image_%d", host, img), func(t *testing.T) {
+				assert.Equal(t, want, ProcessCompatible(v(host), v(img)))
+				err := CheckProcessIsolation(v(host), v(img))
+				if want {
+					assert.NoError(t, err)
+					return
+				}
+				require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
+				assert.Contains(t, err.Error(), v(img).String())
+				assert.Contains(t, err.Error(), v(host).String())
+			})
+		}
+	}
 	tests := []struct {
 		name      string
 		host, img Version
 		want      bool
 	}{
-		{"2019 same build", v(17763), v(17763), true},
-		{"2019 revisions differ", Version{10, 0, 17763, 100}, Version{10, 0, 17763, 5}, true},
-		{"2019 host, 2016 image", v(17763), v(14393), false},
+		{"revisions never matter", Version{10, 0, 17763, 100}, Version{10, 0, 17763, 5}, true},
 		{"2016 host, 2019 image", v(14393), v(17763), false},
-		{"2022 same build", v(20348), v(20348), true},
-		{"2022 host, 2019 image", v(20348), v(17763), false},
-		{"win11 host, 2022 image", v(22621), v(20348), true},
-		{"win11 host, newer image", v(22621), v(22631), false},
-		{"23H2 host, 2022 image", v(25398), v(20348), true},
-		{"2025 host, 2025 image", v(26100), v(26100), true},
-		{"2025 host, 2022 image", v(26100), v(20348), false},
-		{"2022 host, 2025 image", v(20348), v(26100), false},
 		{"minor differs", Version{10, 1, 20348, 0}, v(20348), false},
 		{"major differs", Version{6, 0, 20348, 0}, v(20348), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, ProcessCompatible(tt.host, tt.img))
-			err := CheckProcessIsolation(tt.host, tt.img)
-			if tt.want {
-				assert.NoError(t, err)
-				return
-			}
-			require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
-			assert.Contains(t, err.Error(), tt.img.String())
-			assert.Contains(t, err.Error(), tt.host.String())
 		})
 	}
 }

@@ -187,7 +187,7 @@ func checkPulled(t *testing.T, d *daemon, e *crashEnv) {
 	require.NoError(t, err)
 	pod := d.podConfig("puller")
 	podID := d.runPod(pod)
-	cfg := containerConfig("extra", "/bin/sh", "-c", "test -s /extra && echo has-extra")
+	cfg := containerConfig("extra", "/bin/sh", "-c", "test -s /payload && echo has-extra")
 	cfg.Image.Image = ref
 	id := d.runContainer(podID, pod, cfg)
 	st := d.waitContainerState(id, runtime.ContainerState_CONTAINER_EXITED, 30*time.Second)

@@ -47,14 +47,14 @@ func TestCrictlStreaming(t *testing.T) {
 	c.run("start", webID)
 
 	t.Run("exec with stdin", func(t *testing.T) {
-		out := c.withInput(t, "echo via-exec\nexit 3\n", "exec", "-i", shellID, "/bin/sh")
+		out := c.withInput(t, "echo via-exec\nexit 3\n", "via-exec", "exec", "-i", shellID, "/bin/sh")
 		assert.Contains(t, out, "via-exec")
 	})
 
 	t.Run("attach", func(t *testing.T) {
 		// The shell reads the attached input; its output comes back
 		// through the logging process.
-		out := c.withInput(t, "echo via-attach\n", "attach", "-i", shellID)
+		out := c.withInput(t, "echo via-attach\n", "via-attach", "attach", "-i", shellID)
 		assert.Contains(t, out, "via-attach")
 	})
 
@@ -126,24 +126,33 @@ func TestCrictlStreaming(t *testing.T) {
 	d.assertNothingLeft(t)
 }
 
-// withInput runs crictl with input on its stdin and returns its output.
-func (c *crictl) withInput(t *testing.T, input string, args ...string) string {
+// withInput runs crictl with input on its stdin until its output holds
+// want (or it ends, or 30 s pass), and returns its output. stdin stays
+// open until then: closing it early could end the session before the
+// output is back. Input written before the session connects waits in
+// the pipe, as a terminal's would.
+func (c *crictl) withInput(t *testing.T, input, want string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, append([]string{"--config", c.config}, args...)...)
 	pr, pw := io.Pipe()
-	cmd.Stdin = pr
-	go func() {
-		// Give the session time to connect before the input arrives,
-		// and keep stdin open long enough for the output to come back.
-		time.Sleep(time.Second)
-		_, _ = io.WriteString(pw, input)
-		time.Sleep(2 * time.Second)
-		_ = pw.Close()
-	}()
-	out, _ := cmd.CombinedOutput()
-	return string(out)
+	var out safeBuffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pr, &out, &out
+	require.NoError(t, cmd.Start())
+	// Wait returns once stdin's copy ends too, which needs pw closed.
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	go func() { _, _ = io.WriteString(pw, input) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(out.String(), want) && ctx.Err() == nil {
+		<-tick.C
+	}
+	_ = pw.Close()
+	cancel()
+	<-exited
+	return out.String()
 }
 
 // safeBuffer collects a command's output for a failure message.

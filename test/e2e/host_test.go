@@ -32,11 +32,23 @@ type runcContainer struct {
 }
 
 // runcContainers lists the containers runc knows in wincri's namespace,
-// of every daemon on the machine: callers filter by bundle.
+// of every daemon on the machine: callers filter by bundle. `runc list`
+// fails when a container of another test goes away while it reads the
+// state directory, so a failure is retried.
 func runcContainers(t *testing.T) []runcContainer {
-	out, err := exec.Command("runc", "--root", runcRoot, "list", "--format", "json").Output()
+	var out []byte
+	var err error
+	for range 5 {
+		var stderr bytes.Buffer
+		c := exec.Command("runc", "--root", runcRoot, "list", "--format", "json")
+		c.Stderr = &stderr
+		if out, err = c.Output(); err == nil {
+			break
+		}
+		err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
 	if err != nil {
-		t.Logf("runc list: %v", err)
+		t.Errorf("runc list: %v", err)
 		return nil
 	}
 	var list []runcContainer

@@ -21,8 +21,19 @@ var suite struct {
 	// bin holds the built wincri and wincri-logger.
 	bin      string
 	wincri   string
-	registry *registryServer
+	registry images
 }
+
+// images names the images of the suite's registry (hack/testimages, as
+// every suite of the repository uses).
+type images struct{ addr string }
+
+// imageRef is the busybox test image.
+func (i images) imageRef() string { return i.addr + "/" + testutil.TestImage }
+
+// extraImageRef is the test image with 8 MiB of its own on top, so that
+// pulling it downloads something although the test image is present.
+func (i images) extraImageRef() string { return i.addr + "/" + testutil.PayloadImage }
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -51,13 +62,13 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	suite.wincri = filepath.Join(dir, "wincri")
-	reg, err := startRegistry(ctx)
+	reg, err := testutil.RunTestImages(ctx, dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: registry:", err)
 		return 1
 	}
-	defer reg.close()
-	suite.registry = reg
+	defer reg.Close()
+	suite.registry = images{addr: reg.Addr}
 	return m.Run()
 }
 
@@ -72,7 +83,7 @@ func missingPrerequisite() string {
 			return "needs " + bin + " in PATH (hack/setup.sh installs it)"
 		}
 	}
-	for _, p := range []string{busyboxPath, "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback"} {
+	for _, p := range []string{"/bin/busybox", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback"} {
 		if _, err := os.Stat(p); err != nil {
 			return "needs " + p + " (hack/setup.sh installs it)"
 		}
@@ -97,10 +108,8 @@ func requireSuite(t *testing.T) {
 // root file system) and wincri-logger next to it, where wincri looks.
 func buildBinaries(ctx context.Context, dir string) error {
 	for _, cmd := range []string{"wincri", "wincri-logger"} {
-		c := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, cmd), "github.com/wincri/wincri/cmd/"+cmd)
-		c.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := c.CombinedOutput(); err != nil {
-			return fmt.Errorf("building %s: %w\n%s", cmd, err, out)
+		if err := testutil.Build(ctx, filepath.Join(dir, cmd), "github.com/wincri/wincri/cmd/"+cmd); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -74,8 +74,8 @@ func TestRestartKeepsContainers(t *testing.T) {
 	// The quitter exits and the counter keeps logging while wincri is down.
 	require.Eventually(t, func() bool { return !alive(runcPidOrZero(t, quitter)) }, 20*time.Second, 100*time.Millisecond)
 	linesDown := checkCounter(t, counterLog)
-	time.Sleep(time.Second)
-	require.Greater(t, checkCounter(t, counterLog), linesDown, "the counter stopped logging while wincri was down")
+	require.Eventually(t, func() bool { return checkCounter(t, counterLog) > linesDown }, 10*time.Second, 100*time.Millisecond,
+		"the counter stopped logging while wincri was down")
 	d.start("")
 	up := time.Now()
 

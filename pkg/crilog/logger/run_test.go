@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/pkg/crilog"
 )
 
@@ -142,7 +143,8 @@ func TestRunCopiesBothStreamsAndReopens(t *testing.T) {
 func TestRunDrainsAfterStop(t *testing.T) {
 	o := testOptions(t)
 	p := newPipes(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	log := testlog.New(t)
+	ctx, cancel := context.WithCancel(log.Context())
 	done := start(t, ctx, o, p, time.Minute)
 
 	// As runc-v2 does: the writers close, then SIGTERM; output still
@@ -150,7 +152,8 @@ func TestRunDrainsAfterStop(t *testing.T) {
 	_, err := fmt.Fprint(p.stdout, "last words\n")
 	require.NoError(t, err)
 	cancel()
-	time.Sleep(50 * time.Millisecond)
+	require.Eventually(t, func() bool { return log.Logged("Stop requested, reading what is left") },
+		10*time.Second, 5*time.Millisecond, "the logger saw the stop")
 	_, err = fmt.Fprint(p.stderr, "late\n")
 	require.NoError(t, err)
 	require.NoError(t, p.stdout.Close())

@@ -94,7 +94,23 @@ func (h *handle) Create(_ context.Context, opts shim.CreateOpts) (uint32, error)
 	return t.init.pid, nil
 }
 
-func (h *handle) Start(_ context.Context, id, execID string) (uint32, error) {
+// Start starts the process; like a ttrpc call, it returns ctx's error when
+// ctx ended by the time the work was done, without undoing the work.
+func (h *handle) Start(ctx context.Context, id, execID string) (uint32, error) {
+	h.m.mu.Lock()
+	before := h.m.beforeStart
+	h.m.mu.Unlock()
+	if before != nil {
+		before(id, execID)
+	}
+	pid, err := h.start(id, execID)
+	if err == nil {
+		err = ctx.Err()
+	}
+	return pid, err
+}
+
+func (h *handle) start(id, execID string) (uint32, error) {
 	if err := h.enter("Start"); err != nil {
 		return 0, err
 	}

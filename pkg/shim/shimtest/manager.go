@@ -37,6 +37,8 @@ type Manager struct {
 	closed   bool
 	// afterClose lists the calls made on a handle after its Close.
 	afterClose []string
+	// beforeStart runs at the start of every Start, outside the lock.
+	beforeStart func(id, execID string)
 
 	events *eventQueue
 	// now is the clock for exit times.
@@ -56,6 +58,16 @@ func NewManager(onEvent func(shim.Event)) *Manager {
 		events:   newEventQueue(onEvent),
 		now:      time.Now,
 	}
+}
+
+// BeforeStart makes every Start call fn first: a test cancels the
+// caller's context there to see what the caller does when the shim did
+// the work but the caller never heard (a ttrpc call whose context ends
+// returns the context's error however far the shim got).
+func (m *Manager) BeforeStart(fn func(id, execID string)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.beforeStart = fn
 }
 
 // FailNext makes the next call of method (a Manager or Shim method

@@ -126,22 +126,14 @@ func requireSuite(t *testing.T) {
 // buildBinaries builds wincri, wincri-logger (static: the pause process
 // runs in an empty root), the test image server and its helper.
 func buildBinaries(ctx context.Context, dir string) error {
-	builds := []struct {
-		out, pkg string
-		static   bool
-	}{
-		{"wincri", "github.com/wincri/wincri/cmd/wincri", true},
-		{"wincri-logger", "github.com/wincri/wincri/cmd/wincri-logger", true},
-		{"testimages", "github.com/wincri/wincri/hack/testimages", false},
-		{"helper", "github.com/wincri/wincri/hack/testimages/helper", true},
-	}
-	for _, b := range builds {
-		c := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
-		if b.static {
-			c.Env = append(os.Environ(), "CGO_ENABLED=0")
-		}
-		if out, err := c.CombinedOutput(); err != nil {
-			return fmt.Errorf("building %s: %w\n%s", b.out, err, out)
+	for out, pkg := range map[string]string{
+		"wincri":        "github.com/wincri/wincri/cmd/wincri",
+		"wincri-logger": "github.com/wincri/wincri/cmd/wincri-logger",
+		"testimages":    "github.com/wincri/wincri/hack/testimages",
+		"helper":        "github.com/wincri/wincri/hack/testimages/helper",
+	} {
+		if err := testutil.Build(ctx, filepath.Join(dir, out), pkg); err != nil {
+			return err
 		}
 	}
 	return nil
