@@ -43,6 +43,15 @@ type Handler struct {
 	// of a hyperv handler; 0 leaves the choice to SizeUVM's defaults.
 	UVMMemoryMB   int64
 	UVMProcessors int32
+	// PodAnnotations and ContainerAnnotations are the allow-lists of pod
+	// and container annotations passed to the shim (path.Match patterns).
+	PodAnnotations       []string
+	ContainerAnnotations []string
+	// Runhcs are the configured runhcs options (Windows).
+	Runhcs config.Runhcs
+	// ShimLogLevel is the level the shim logs at (logrus names, runhcs's
+	// LogLevel): Host.ShimLogLevel.
+	ShimLogLevel string
 }
 
 // HyperV reports whether the handler runs each pod in a utility VM.
@@ -61,6 +70,23 @@ type Host struct {
 	// SystemdCgroup is a Linux host whose init is systemd: runc then
 	// manages cgroups through systemd, the driver kubelet should use too.
 	SystemdCgroup bool
+	// ShimLogLevel is the level the node's shims log at, from the
+	// daemon's verbosity (ShimLogLevel); "" leaves the shim's default.
+	ShimLogLevel string
+}
+
+// ShimLogLevel maps the daemon's klog verbosity to a shim's logrus level:
+// what wincri logs at -v=4 (every request) matches the shim's debug, at
+// -v=6 its trace.
+func ShimLogLevel(verbosity int) string {
+	switch {
+	case verbosity >= 6:
+		return "trace"
+	case verbosity >= 4:
+		return "debug"
+	default:
+		return "info"
+	}
 }
 
 // CgroupDriver is the cgroup driver of pods on host: "systemd",
@@ -104,6 +130,11 @@ func ResolveOn(cfg *config.Config, handler string, host Host) (Handler, error) {
 		SystemdCgroup: host.OS == OSLinux && host.SystemdCgroup,
 		UVMMemoryMB:   rt.UVMMemoryMB,
 		UVMProcessors: rt.UVMProcessors,
+
+		PodAnnotations:       rt.PodAnnotationPatterns(),
+		ContainerAnnotations: rt.ContainerAnnotationPatterns(),
+		Runhcs:               rt.Runhcs,
+		ShimLogLevel:         host.ShimLogLevel,
 	}
 	switch rt.Isolation {
 	case config.IsolationProcess:

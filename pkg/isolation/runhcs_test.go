@@ -42,3 +42,55 @@ func TestRunhcsOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestRunhcsOptionsFromConfig pins containerd v2.4.2's Windows runtime
+// defaults (internal/cri/config/config_windows.go, DefaultRuntimeConfig):
+// ScrubLogs on for both handlers, ScaleCpuLimitsToSandbox on for the
+// hypervisor one; every configured option reaches the shim; the daemon's
+// verbosity becomes the shim's LogLevel, the only level runhcs reads
+// (cmd/containerd-shim-runhcs-v1/serve.go).
+func TestRunhcsOptionsFromConfig(t *testing.T) {
+	off, on := false, true
+	tests := []struct {
+		name    string
+		handler Handler
+		want    *runhcsoptions.Options
+	}{
+		{
+			name:    "process defaults",
+			handler: Handler{Isolation: config.IsolationProcess},
+			want:    &runhcsoptions.Options{SandboxIsolation: runhcsoptions.Options_PROCESS, ScrubLogs: &on, LogLevel: "info"},
+		},
+		{
+			name:    "hyperv defaults",
+			handler: Handler{Isolation: config.IsolationHyperV},
+			want: &runhcsoptions.Options{SandboxIsolation: runhcsoptions.Options_HYPERVISOR, ScrubLogs: &on,
+				ScaleCpuLimitsToSandbox: true, LogLevel: "info"},
+		},
+		{
+			name: "hyperv configured, debug",
+			handler: Handler{Isolation: config.IsolationHyperV, ShimLogLevel: "debug", Runhcs: config.Runhcs{
+				ScaleCPULimitsToSandbox: &off, ScrubLogs: &off, BootFilesRootPath: `C:\boot`,
+				DefaultContainerScratchSizeInGB: 30, DefaultVMScratchSizeInGB: 40, ShareScratch: true,
+				NCProxyAddr: "127.0.0.1:6669", IORetryTimeoutInSec: 7, NoInheritHostTimezone: true, GPUVHDPath: `C:\gpu.vhdx`,
+				DefaultContainerAnnotations: map[string]string{"io.microsoft.container.storage.qos.iopsmaximum": "500"},
+			}},
+			want: &runhcsoptions.Options{SandboxIsolation: runhcsoptions.Options_HYPERVISOR, ScrubLogs: &off,
+				BootFilesRootPath: `C:\boot`, DefaultContainerScratchSizeInGb: 30, DefaultVmScratchSizeInGb: 40, ShareScratch: true,
+				NCProxyAddr: "127.0.0.1:6669", IoRetryTimeoutInSec: 7, NoInheritHostTimezone: true, GPUVHDPath: `C:\gpu.vhdx`,
+				DefaultContainerAnnotations: map[string]string{"io.microsoft.container.storage.qos.iopsmaximum": "500"},
+				LogLevel:                    "debug"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, RunhcsOptions(tt.handler))
+		})
+	}
+}
+
+func TestShimLogLevel(t *testing.T) {
+	for v, want := range map[int]string{0: "info", 2: "info", 3: "info", 4: "debug", 5: "debug", 6: "trace", 9: "trace"} {
+		assert.Equal(t, want, ShimLogLevel(v), "verbosity %d", v)
+	}
+}

@@ -56,7 +56,13 @@ func ValidateWindowsPod(pod *runtimeapi.PodSandboxConfig, h Handler) error {
 	}
 	hostProcess := HostProcessPod(pod)
 	if hostProcess && h.HyperV() {
-		return invalidArg("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q); use a process-isolated handler", h.Name)
+		// runhcs runs a HostProcess container inside a utility VM only
+		// as a container of a pod that is not itself HostProcess, when
+		// the VM supports it (cmd/containerd-shim-runhcs-v1/pod.go,
+		// updateConfigForHostProcessContainer); Kubernetes requires a
+		// HostProcess pod for HostProcess containers, whose sandbox is a
+		// job object on the host.
+		return invalidArg("HostProcess pods cannot run with Hyper-V isolation (runtime handler %q): a HostProcess pod's sandbox is a process on the host, not in a utility VM; use a process-isolated handler", h.Name)
 	}
 	if h.HyperV() {
 		// Bad sizing annotations fail here, before any network is set up.
@@ -95,7 +101,7 @@ func ValidateWindowsContainer(pod *runtimeapi.PodSandboxConfig, c *runtimeapi.Co
 	case !podHostProcess && hostProcess:
 		return invalidArg("HostProcess container %q needs a HostProcess pod", c.GetMetadata().GetName())
 	case hostProcess && h.HyperV():
-		return invalidArg("HostProcess containers cannot run with Hyper-V isolation (runtime handler %q)", h.Name)
+		return invalidArg("HostProcess containers cannot run with Hyper-V isolation (runtime handler %q): they need a HostProcess pod, which runs on the host; use a process-isolated handler", h.Name)
 	}
 	sc := c.GetLinux().GetSecurityContext()
 	if sc.GetPrivileged() {

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/containerd/errdefs"
 	imagespec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -87,15 +88,17 @@ func BuildWindowsContainer(in WindowsContainer) (WindowsTask, error) {
 		Process:  process,
 		Hostname: in.Pod.GetHostname(),
 		Mounts:   mounts,
-		Annotations: map[string]string{
-			shim.AnnotationContainerType: shim.ContainerTypeContainer,
-			shim.AnnotationSandboxID:     in.SandboxID,
-		},
+		// The handler's allowed pod and container annotations, then
+		// wincri's own (containerd's order: buildWindowsSpec).
+		Annotations: passthrough(in.Pod.GetAnnotations(), in.Handler.PodAnnotations),
 		Windows: &specs.Windows{
 			Devices:   devices,
 			Resources: resources,
 		},
 	}
+	maps.Copy(spec.Annotations, passthrough(c.GetAnnotations(), in.Handler.ContainerAnnotations))
+	spec.Annotations[shim.AnnotationContainerType] = shim.ContainerTypeContainer
+	spec.Annotations[shim.AnnotationSandboxID] = in.SandboxID
 	if cred := sc.GetCredentialSpec(); cred != "" {
 		// hcsshim takes the gMSA credential spec as its JSON text.
 		spec.Windows.CredentialSpec = cred

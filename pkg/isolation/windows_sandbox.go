@@ -77,14 +77,18 @@ func BuildWindowsSandbox(in WindowsSandbox) (WindowsTask, error) {
 		Root:     &specs.Root{},
 		Process:  process,
 		Hostname: in.Config.GetHostname(),
-		Annotations: map[string]string{
-			shim.AnnotationContainerType: shim.ContainerTypeSandbox,
-			shim.AnnotationSandboxID:     in.ID,
-		},
+		// The handler's allowed pod annotations, then wincri's own.
+		Annotations: passthrough(in.Config.GetAnnotations(), in.Handler.PodAnnotations),
 		Windows: &specs.Windows{
 			Resources: &specs.WindowsResources{CPU: &specs.WindowsCPUResources{Shares: &shares}},
 		},
 	}
+	if cred := sc.GetCredentialSpec(); cred != "" {
+		// The pod's gMSA identity, as on its containers.
+		spec.Windows.CredentialSpec = cred
+	}
+	spec.Annotations[shim.AnnotationContainerType] = shim.ContainerTypeSandbox
+	spec.Annotations[shim.AnnotationSandboxID] = in.ID
 	if hostProcess {
 		applyHostProcess(spec, in.Config.GetAnnotations(), sc.GetRunAsUsername(), "", in.Image)
 	} else {

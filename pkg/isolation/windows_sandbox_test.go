@@ -225,3 +225,18 @@ func TestBuildWindowsSandboxInvalid(t *testing.T) {
 		})
 	}
 }
+
+// The pod's gMSA credential spec reaches the sandbox task, as in
+// containerd v2.4.2 (internal/cri/server/podsandbox/sandbox_run_windows.go,
+// sandboxContainerSpec: WithWindowsCredentialSpec).
+func TestWindowsSandboxCredentialSpec(t *testing.T) {
+	pod := kubeletPod(false, nil)
+	pod.Windows.SecurityContext.CredentialSpec = `{"CmsPlugins":["ActiveDirectory"]}`
+	task, err := BuildWindowsSandbox(WindowsSandbox{ID: testPodID, Config: pod, Handler: winProcessHandler, NetworkNamespace: testNetNS, Image: pauseImage, Layers: pauseLayers})
+	require.NoError(t, err)
+	assert.Equal(t, `{"CmsPlugins":["ActiveDirectory"]}`, task.Spec.Windows.CredentialSpec)
+
+	task, err = BuildWindowsSandbox(WindowsSandbox{ID: testPodID, Config: kubeletPod(false, nil), Handler: winProcessHandler, NetworkNamespace: testNetNS, Image: pauseImage, Layers: pauseLayers})
+	require.NoError(t, err)
+	assert.Nil(t, task.Spec.Windows.CredentialSpec)
+}

@@ -101,6 +101,7 @@ func New(opts Options) (*Manager, error) {
 		ctrNames:     map[string]string{},
 	}
 	m.host = isolation.ProbeHost()
+	m.host.ShimLogLevel = isolation.ShimLogLevel(verbosity(m.logger))
 	shims, err := opts.NewShims(m.handleEvent)
 	if err != nil {
 		return nil, err
@@ -143,4 +144,14 @@ func (m *Manager) ImagesInUse(_ context.Context, imageID string) ([]string, erro
 		}
 	}
 	return ids, nil
+}
+
+// verbosity is the highest klog verbosity logger logs at, up to 10.
+func verbosity(logger klog.Logger) int {
+	for v := 10; v > 0; v-- {
+		if logger.V(v).Enabled() {
+			return v
+		}
+	}
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2/ktesting"
 
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/store"
@@ -188,4 +189,11 @@ func TestPodNetwork(t *testing.T) {
 		},
 		DNS: &network.DNS{Servers: []string{"10.96.0.10"}, Searches: []string{"svc.cluster.local"}, Options: []string{"ndots:5"}},
 	}, got)
+}
+
+func TestVerbosity(t *testing.T) {
+	for _, v := range []int{0, 2, 4, 7} {
+		logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(v)))
+		assert.Equal(t, v, verbosity(logger))
+	}
 }
