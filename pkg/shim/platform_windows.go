@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -79,50 +78,17 @@ func dialShim(ctx context.Context, addr string, wait bool) (net.Conn, error) {
 
 // openShimLog connects to the pipe runhcs serves its log on (see
 // hcsshim cmd/containerd-shim-runhcs-v1/serve.go). runhcs listens only
-// once start hands over to its serve process, so the dial runs in the
-// background and the first Read waits for it.
+// once start hands over to its serve process, so the pipe is dialled in
+// the background until it answers or the shim's connection ends (which
+// closes the reader); the first Read waits for it.
 func openShimLog(namespace, shimID, _ string) (io.ReadCloser, error) {
 	if shimID == "" {
 		return nil, nil
 	}
 	name := fmt.Sprintf(`\\.\pipe\containerd-shim-%s-%s-log`, namespace, shimID)
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &lazyPipe{cancel: cancel, ready: make(chan struct{})}
-	go func() {
-		defer close(p.ready)
-		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-		defer dcancel()
-		p.conn, p.err = dialShim(dctx, name, true)
-	}()
-	return p, nil
-}
-
-type lazyPipe struct {
-	cancel context.CancelFunc
-	ready  chan struct{}
-	conn   net.Conn
-	err    error
-	once   sync.Once
-}
-
-func (p *lazyPipe) Read(b []byte) (int, error) {
-	<-p.ready
-	if p.err != nil {
-		return 0, p.err
-	}
-	return p.conn.Read(b)
-}
-
-func (p *lazyPipe) Close() error {
-	var err error
-	p.once.Do(func() {
-		p.cancel()
-		<-p.ready
-		if p.conn != nil {
-			err = p.conn.Close()
-		}
-	})
-	return err
+	return newLazyConn(func(ctx context.Context) (net.Conn, error) {
+		return dialShim(ctx, name, false)
+	}, 100*time.Millisecond), nil
 }
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
