@@ -1,11 +1,14 @@
 // Command wincri-logger writes one container's stdout and stderr to its
-// CRI log file. A containerd shim starts it through the binary:// stdio
-// URI that wincri puts into the task (see pkg/crilog/logger), so the log
-// keeps flowing while wincri itself restarts.
+// CRI log file and serves them to attach clients, so the log keeps
+// flowing while wincri itself restarts. On Linux runc-v2 starts it
+// through the binary:// stdio URI that wincri puts into the task; on
+// Windows wincri starts it, and it serves the named pipes runhcs dials
+// for the task's stdin, stdout and stderr (see pkg/crilog/logger).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,9 +37,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if detached, err := detach(); err != nil || detached {
-		return err
-	}
 	// The shim's working directory is the task's bundle; leave it so
 	// the logger does not keep it busy (Windows cannot delete a
 	// directory a process works in).
@@ -49,7 +49,7 @@ func run() error {
 	// The shims discard the logger's stdout and stderr, so it also
 	// writes about its own trouble to a file next to its socket.
 	out := io.Writer(os.Stderr)
-	diag, err := os.OpenFile(logger.DiagnosticsFile(opts.StateDir, opts.ID), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	diag, err := openDiagnostics(logger.DiagnosticsFile(opts.StateDir, opts.ID))
 	if err == nil {
 		defer diag.Close()
 		out = io.MultiWriter(os.Stderr, diag)
@@ -57,9 +57,10 @@ func run() error {
 	log := textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(out))).WithName("wincri-logger")
 	ctx = klog.NewContext(ctx, log)
 
-	stdio, err := logger.OpenStdio(ctx)
+	stdio, release, err := logger.OpenStdio(ctx, opts)
 	if err == nil {
 		err = logger.Run(ctx, opts, stdio, logger.DefaultDrainTimeout)
+		err = errors.Join(err, release())
 	}
 	if err != nil {
 		log.Error(err, "Logger failed")

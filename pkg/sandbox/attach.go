@@ -39,7 +39,7 @@ func (m *Manager) Attach(ctx context.Context, id string, stdin io.Reader, stdout
 
 	var in io.WriteCloser
 	if stdin != nil && c.cfg.GetStdin() {
-		if in, err = dialStdin(ctx, m.dirs.containerStdio(""), rec.ID); err != nil {
+		if in, err = m.dialStdin(ctx, rec.ID); err != nil {
 			return fmt.Errorf("attach to container %s: %w", rec.ID, err)
 		}
 		defer in.Close()

@@ -125,8 +125,8 @@ func (k *fifoKeeper) Close() error {
 // dialStdin opens a write end of container id's stdin. Non-blocking,
 // so that it fails at once (ENXIO) when nobody reads any more instead
 // of waiting for a reader.
-func dialStdin(_ context.Context, dir, id string) (io.WriteCloser, error) {
-	f, err := os.OpenFile(filepath.Join(dir, id, "stdin"), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+func (m *Manager) dialStdin(_ context.Context, id string) (io.WriteCloser, error) {
+	f, err := os.OpenFile(filepath.Join(m.dirs.containerStdio(id), "stdin"), os.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENXIO) {
 			return nil, fmt.Errorf("the container's stdin is closed: %w", errdefs.ErrFailedPrecondition)

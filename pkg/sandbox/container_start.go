@@ -70,10 +70,19 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 		Terminal: c.cfg.GetTty(),
 		Options:  h.Options,
 	}
-	var err error
-	if opts.Stdin, opts.Stdout, opts.Stderr, err = m.taskStdio(ctx, c, logDir); err != nil {
+	stdio, err := m.taskStdio(ctx, c, logDir)
+	if err != nil {
 		return err
 	}
+	opts.Stdin, opts.Stdout, opts.Stderr = stdio.stdin, stdio.stdout, stdio.stderr
+	created := false
+	defer func() {
+		// What was started for a task that never came to be has no other
+		// owner: the shim closes only the IO of tasks it created.
+		if !created && stdio.abandon != nil {
+			stdio.abandon()
+		}
+	}()
 	exited := make(chan struct{})
 	c.mu.Lock()
 	c.exited = exited
@@ -91,6 +100,7 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	if _, err := s.Create(ctx, opts); err != nil {
 		return fmt.Errorf("creating the container task: %w", err)
 	}
+	created = true
 	faultpoint.Hit(ctx, faultpoint.ContainerAfterTask)
 	pid, err := m.startProcess(ctx, s, rec.ID, "")
 	if err != nil {

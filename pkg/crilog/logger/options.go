@@ -23,6 +23,8 @@ const (
 	argLogPath     = "log-path"
 	argStateDir    = "state-dir"
 	argMaxLineSize = "max-line-size"
+	argStdin       = "stdin"
+	argTerminal    = "tty"
 )
 
 // idPattern keeps ids safe to put into a socket or pipe name.
@@ -46,6 +48,10 @@ type Options struct {
 	// MaxLineSize bounds a record's content; longer lines are split into
 	// partial records. 0 means crilog.DefaultMaxLineSize.
 	MaxLineSize int
+	// Stdin and Terminal say which stdio endpoints a logger that serves
+	// its task's pipes (Windows, see Pipes) creates. They travel as
+	// arguments (Args), never in a binary URI.
+	Stdin, Terminal bool
 }
 
 // NoLog reports a logger that keeps no log file and only serves the
@@ -105,6 +111,22 @@ func BinaryURI(loggerPath string, o Options) (string, error) {
 	return u.String(), nil
 }
 
+// Args is the command line of a logger that wincri starts itself to
+// serve its task's pipes (Windows): what ParseArgs reads back.
+func Args(o Options) ([]string, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	args := []string{argID, o.ID, argStateDir, o.StateDir}
+	if !o.NoLog() {
+		args = append(args, argLogDir, o.LogDirectory, argLogPath, o.LogPath)
+	}
+	if o.MaxLineSize != 0 {
+		args = append(args, argMaxLineSize, strconv.Itoa(o.MaxLineSize))
+	}
+	return append(args, argStdin, strconv.FormatBool(o.Stdin), argTerminal, strconv.FormatBool(o.Terminal)), nil
+}
+
 // DefaultBinaryPath is wincri-logger next to the running executable,
 // where a wincri release installs it.
 func DefaultBinaryPath() (string, error) {
@@ -138,6 +160,16 @@ func ParseArgs(args []string) (Options, error) {
 			o.LogPath = value
 		case argStateDir:
 			o.StateDir = value
+		case argStdin, argTerminal:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return Options{}, fmt.Errorf("logger: %s %q: %w", key, value, errdefs.ErrInvalidArgument)
+			}
+			if key == argStdin {
+				o.Stdin = b
+			} else {
+				o.Terminal = b
+			}
 		case argMaxLineSize:
 			n, err := strconv.Atoi(value)
 			if err != nil {

@@ -182,3 +182,21 @@ func TestAttachOnlyLogger(t *testing.T) {
 	half := Options{ID: "abc", StateDir: "/run/wincri/log", LogDirectory: "/var/log/pods/x"}
 	assert.Error(t, half.Validate(), "a log directory without a log path is not attach-only")
 }
+
+func TestArgsRoundTrip(t *testing.T) {
+	for _, o := range []Options{
+		{ID: "c1", StateDir: "/state", LogDirectory: "/logs", LogPath: "app/0.log", MaxLineSize: 4096, Stdin: true, Terminal: true},
+		{ID: "c2", StateDir: "/state", Stdin: true},
+		{ID: "c3", StateDir: "/state", LogDirectory: "/logs", LogPath: "x.log"},
+	} {
+		args, err := Args(o)
+		require.NoError(t, err)
+		back, err := ParseArgs(args)
+		require.NoError(t, err)
+		assert.Equal(t, o, back)
+	}
+	_, err := Args(Options{ID: "bad/id", StateDir: "/state"})
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
+	_, err = ParseArgs([]string{"id", "c1", "state-dir", "/state", "stdin", "maybe"})
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
+}

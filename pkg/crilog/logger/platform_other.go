@@ -66,8 +66,14 @@ func removeControl(addr string) error {
 
 // OpenStdio takes the container's output as runc-v2 hands it over: the
 // read ends of the stdout and stderr pipes as fds 3 and 4, the write end
-// of the readiness pipe as fd 5.
-func OpenStdio(context.Context) (Stdio, error) {
+// of the readiness pipe as fd 5. Closing the files is Run's; the returned
+// release has nothing more to do.
+func OpenStdio(context.Context, Options) (Stdio, func() error, error) {
+	stdio, err := openShimFds()
+	return stdio, func() error { return nil }, err
+}
+
+func openShimFds() (Stdio, error) {
 	var files [3]*os.File
 	for i, name := range []string{"stdout", "stderr", "ready"} {
 		fd := 3 + i

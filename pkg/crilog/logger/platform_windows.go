@@ -12,15 +12,13 @@ import (
 	"github.com/containerd/errdefs"
 )
 
-// uriScheme is binary: runhcs knows no other.
+// uriScheme is binary, the only URI runhcs knows; wincri gives runhcs
+// named pipes instead (OpenStdio), the URI serves tests and tools.
 const uriScheme = "binary"
 
 // controlSDDL admits SYSTEM and Administrators only, like wincri's own
 // endpoint.
 const controlSDDL = "D:P(A;;GA;;;SY)(A;;GA;;;BA)"
-
-// dialStdioTimeout matches how long runhcs waits for the logger.
-const dialStdioTimeout = 10 * time.Second
 
 // binaryName is the logger executable's file name.
 const binaryName = "wincri-logger.exe"
@@ -49,33 +47,28 @@ func dialControl(ctx context.Context, addr string) (net.Conn, error) {
 // removeControl has nothing to do: a named pipe goes with its process.
 func removeControl(string) error { return nil }
 
-// OpenStdio dials the named pipes runhcs listens on for the container's
-// output and for the logger's readiness.
-func OpenStdio(ctx context.Context) (Stdio, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialStdioTimeout)
-	defer cancel()
-	var conns [3]net.Conn
-	for i, env := range []string{"CONTAINER_STDOUT", "CONTAINER_STDERR", "CONTAINER_WAIT"} {
-		path := os.Getenv(env)
-		if path == "" {
-			return Stdio{}, fmt.Errorf("%s is not set; wincri-logger is started by a containerd shim through a binary:// stdio URI: %w", env, errdefs.ErrInvalidArgument)
-		}
-		c, err := winio.DialPipeContext(ctx, path)
-		if err != nil {
-			for _, open := range conns[:i] {
-				_ = open.Close()
-			}
-			return Stdio{}, fmt.Errorf("dial %s %s: %v: %w", env, path, err, errdefs.ErrUnavailable)
-		}
-		conns[i] = c
+// acceptTimeout bounds how long the logger waits for runhcs to dial its
+// pipes: a task that was never created (wincri died before CreateTask)
+// must not leave the logger behind forever. A utility VM's boot comes
+// before a container's CreateTask, so the wait covers only the create.
+const acceptTimeout = 5 * time.Minute
+
+// OpenStdio serves the named pipes runhcs dials for the container's
+// stdio (Pipes) and says ready on the logger's own stdout, which wincri,
+// the logger's parent, reads before it creates the task. wincri, not the
+// shim, starts the logger on Windows: runhcs gives stdin and terminals
+// only to named pipe IO, and a logger of wincri's outlives wincri while a
+// shim's binary:// child dies with the CreateTask request.
+func OpenStdio(_ context.Context, o Options) (Stdio, func() error, error) {
+	set, err := Pipes(o.StateDir, o.ID, o.Stdin, o.Terminal)
+	if err != nil {
+		return Stdio{}, nil, err
 	}
-	ready := conns[2]
-	return Stdio{
-		Stdout: conns[0],
-		Stderr: conns[1],
-		Ready: func() error {
-			_, err := ready.Write([]byte{0})
-			return errors.Join(err, ready.Close())
-		},
-	}, nil
+	listen := func(name string) (net.Listener, error) {
+		return winio.ListenPipe(name, &winio.PipeConfig{SecurityDescriptor: controlSDDL})
+	}
+	return ServePipes(set, listen, acceptTimeout, func() error {
+		_, err := os.Stdout.Write([]byte{0})
+		return errors.Join(err, os.Stdout.Close())
+	})
 }
