@@ -92,11 +92,8 @@ func WindowsResources(r *runtimeapi.WindowsContainerResources) (*specs.WindowsRe
 		limit := uint64(v)
 		out.Memory = &specs.WindowsMemoryResources{Limit: &limit}
 	}
-	if v := r.GetRootfsSizeInBytes(); v > 0 {
-		size := uint64(v)
-		out.Storage = &specs.WindowsStorageResources{SandboxSize: &size}
-	}
-	if out.CPU == nil && out.Memory == nil && out.Storage == nil {
+	// rootfs_size_in_bytes grows the scratch disk instead (ScratchSize).
+	if out.CPU == nil && out.Memory == nil {
 		return nil, nil
 	}
 	return out, nil

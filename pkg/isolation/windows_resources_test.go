@@ -52,7 +52,6 @@ func TestWindowsResources(t *testing.T) {
 					Count:    winPtr[uint64](1),
 					Affinity: []specs.WindowsCPUGroupAffinity{{Mask: 0b1100, Group: 0}, {Mask: 1, Group: 1}},
 				},
-				Storage: &specs.WindowsStorageResources{SandboxSize: winPtr[uint64](20 << 30)},
 			},
 		},
 	}

@@ -63,6 +63,11 @@ func (w *windowsPlatform) ContainerSpec(ctx context.Context, in ContainerInput) 
 	if err != nil {
 		return nil, nil, err
 	}
+	if size := isolation.ScratchSize(in.Config); size > 0 {
+		if err := expandScratch(scratch, size); err != nil {
+			return nil, nil, err
+		}
+	}
 	return task.Spec, task.Rootfs, nil
 }
 
@@ -73,6 +78,9 @@ func (w *windowsPlatform) CleanupContainer(ctx context.Context, id string) error
 func (w *windowsPlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
 	if r.GetWindows() == nil {
 		return nil, fmt.Errorf("windows resources must be set: %w", errdefs.ErrInvalidArgument)
+	}
+	if r.GetWindows().GetRootfsSizeInBytes() != 0 {
+		return nil, fmt.Errorf("rootfs_size_in_bytes sizes the scratch disk when the container is created; a created container's cannot change: %w", errdefs.ErrInvalidArgument)
 	}
 	res, err := isolation.WindowsResources(r.GetWindows())
 	if err != nil {
