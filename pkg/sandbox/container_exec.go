@@ -98,6 +98,9 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	st, err := m.waitExec(wctx, s, rec.ID, execID)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			if errors.Is(err, errKillFailed) {
+				return ExecResult{}, fmt.Errorf("command %q timed out after %s: %w", cmd, timeout, err)
+			}
 			return ExecResult{}, fmt.Errorf("command %q timed out after %s and was killed: %w", cmd, timeout, context.DeadlineExceeded)
 		}
 		return ExecResult{}, fmt.Errorf("waiting for exec in container %s: %w", rec.ID, err)
@@ -145,6 +148,10 @@ func (m *Manager) execStartError(ctx context.Context, s shim.Shim, id string, er
 	return fmt.Errorf("starting exec in container %s: %w", id, err)
 }
 
+// errKillFailed marks an abandoned exec process that could not be killed
+// and may still run.
+var errKillFailed = errors.New("killing the process failed; it may still run")
+
 // waitExec waits for an exec process to exit. When stop ends first (a
 // timeout, or the client gone) the process is killed and awaited, bounded
 // by the cleanup timeout: a shim kills asynchronously and refuses to
@@ -173,12 +180,14 @@ func (m *Manager) waitExec(stop context.Context, s shim.Shim, id, execID string)
 	defer cancel()
 	logger := klog.FromContext(stop).WithValues(logkeys.ContainerID, id, logkeys.ExecID, execID)
 	if err := s.Kill(kctx, id, execID, sigkill, false); err != nil && !gone(err) {
-		logger.V(2).Info("Killing an abandoned exec process", "err", err)
+		// The process may run on: say so, to the log and the caller.
+		logger.Error(err, "Killing an abandoned exec process")
+		return shim.ExitStatus{}, fmt.Errorf("%w: %w: %w", stop.Err(), errKillFailed, err)
 	}
 	select {
 	case <-done:
 	case <-kctx.Done():
-		logger.V(2).Info("An abandoned exec process did not end after SIGKILL")
+		logger.Error(kctx.Err(), "An abandoned exec process did not end after SIGKILL")
 	}
 	return shim.ExitStatus{}, stop.Err()
 }

@@ -308,3 +308,19 @@ func TestTaskStartedAsTheCallerGaveUpIsRecordedRunning(t *testing.T) {
 		assert.Equal(t, PodReady, p.State)
 	})
 }
+
+// A kill that fails when an exec times out is not swallowed: the caller
+// learns that the process may still run (the issue's item 3: the kill
+// error was ignored and a timed-out probe's process lived on).
+func TestExecSyncTimeoutReportsAFailedKill(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "app")
+	e.shims.FailNext("Kill", errors.New("access is denied"))
+	e.log.Expect(`Killing an abandoned exec process`, `Deleting an exec process: .*process is running`)
+	_, err := e.m.ExecSync(e.ctx(), id, []string{"sleep", "100"}, 100*time.Millisecond)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, errKillFailed)
+	assert.ErrorContains(t, err, "access is denied")
+	assert.NotContains(t, err.Error(), "was killed")
+}

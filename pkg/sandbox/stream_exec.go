@@ -94,6 +94,9 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 
 	st, err := m.waitExec(ctx, s, rec.ID, execID)
 	if err != nil {
+		if errors.Is(err, errKillFailed) {
+			return 0, fmt.Errorf("exec in container %s: the client went away: %w", rec.ID, err)
+		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, fmt.Errorf("exec in container %s: the client went away, the process was killed: %w", rec.ID, err)
 		}
