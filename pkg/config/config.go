@@ -22,6 +22,10 @@ const (
 	IsolationHyperV Isolation = "hyperv"
 )
 
+// minSandboxOSBuild is the oldest Windows build with container support
+// (Windows Server 2016, 14393).
+const minSandboxOSBuild = 14393
+
 // Config is the whole daemon configuration. Its TOML keys are a public
 // interface: rename none of them.
 type Config struct {
@@ -46,6 +50,12 @@ type Runtime struct {
 	// the pod asks for nothing else; 0 leaves the choice to the shim.
 	UVMMemoryMB   int64 `toml:"uvm_memory_mb" json:"uvm_memory_mb"`
 	UVMProcessors int32 `toml:"uvm_processors" json:"uvm_processors"`
+	// SandboxOSBuild is the Windows build (17763, 20348, 26100...) that a
+	// hyperv handler's utility VMs run: the variant of the sandbox image
+	// its pods boot, and so the build their containers' images must
+	// suit. 0 takes the newest build the sandbox image offers that the
+	// host can boot. Process pods always run the host's build.
+	SandboxOSBuild uint32 `toml:"sandbox_os_build" json:"sandbox_os_build"`
 	// PodAnnotations and ContainerAnnotations are the pod and container
 	// annotations passed to the shim in the task specs: patterns matched
 	// as path.Match does ("io.microsoft.virtualmachine.*"), as
@@ -233,6 +243,12 @@ func (c *Config) Validate() error {
 		}
 		if rt.UVMMemoryMB < 0 || rt.UVMProcessors < 0 {
 			return fmt.Errorf("runtimes.%s: uvm_memory_mb and uvm_processors must not be negative", name)
+		}
+		if rt.SandboxOSBuild != 0 && rt.Isolation != IsolationHyperV {
+			return fmt.Errorf("runtimes.%s.sandbox_os_build: applies to hyperv isolation only (process pods run the host's build)", name)
+		}
+		if rt.SandboxOSBuild != 0 && rt.SandboxOSBuild < minSandboxOSBuild {
+			return fmt.Errorf("runtimes.%s.sandbox_os_build: %d is not a Windows container build (%d or later)", name, rt.SandboxOSBuild, minSandboxOSBuild)
 		}
 		if err := validPatterns(rt.PodAnnotations); err != nil {
 			return fmt.Errorf("runtimes.%s.pod_annotations: %w", name, err)

@@ -39,7 +39,7 @@ func TestRenderWithMirrorsRoundTrips(t *testing.T) {
 	c.Image.Mirrors = map[string][]string{"registry.example": {"http://127.0.0.1:5000", "https://mirror.example"}}
 	c.Image.InsecureRegistries = []string{"reg.local:5000"}
 	off, on := false, true
-	c.Runtimes["hyperv"] = Runtime{Shim: "runhcs", Isolation: IsolationHyperV, UVMMemoryMB: 2048, UVMProcessors: 2,
+	c.Runtimes["hyperv"] = Runtime{Shim: "runhcs", Isolation: IsolationHyperV, UVMMemoryMB: 2048, UVMProcessors: 2, SandboxOSBuild: 17763,
 		PodAnnotations: []string{"io.microsoft.virtualmachine.*", "example.com/x"}, ContainerAnnotations: []string{},
 		Runhcs: Runhcs{
 			ScaleCPULimitsToSandbox: &off, ScrubLogs: &on, BootFilesRootPath: `C:\boot`,
@@ -117,6 +117,15 @@ func TestParse(t *testing.T) {
 			wantErr: "applies to hyperv isolation only"},
 		{name: "unknown runhcs option", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\n[runtimes.process.runhcs]\nsandbox_isolation = 1\n",
 			wantErr: `unknown key "runtimes.process.runhcs.sandbox_isolation"`},
+		{name: "sandbox build of a hyperv handler", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nsandbox_os_build = 17763\n", check: func(t *testing.T, c *Config) {
+			assert.Equal(t, uint32(17763), c.Runtimes["process"].SandboxOSBuild)
+		}},
+		{name: "sandbox build of a process handler", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"process\"\nsandbox_os_build = 17763\n",
+			wantErr: "runtimes.process.sandbox_os_build: applies to hyperv isolation only"},
+		{name: "sandbox build that is no container build", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nsandbox_os_build = 10\n",
+			wantErr: "runtimes.process.sandbox_os_build: 10 is not a Windows container build (14393 or later)"},
+		{name: "negative sandbox build", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nsandbox_os_build = -1\n",
+			wantErr: `key "runtimes.process.sandbox_os_build"`},
 		{name: "negative uvm", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"hyperv\"\nuvm_memory_mb = -1\n", wantErr: "must not be negative"},
 		{name: "empty mirror list", doc: "[image.mirrors]\n\"a\" = []\n", wantErr: "image.mirrors"},
 		{name: "zero downloads", doc: "[image]\nmax_concurrent_downloads = 0\n", wantErr: "max_concurrent_downloads"},

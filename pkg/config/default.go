@@ -54,6 +54,9 @@ isolation = {{q (printf "%s" $rt.Isolation)}}
 uvm_memory_mb = {{$rt.UVMMemoryMB}}
 # Utility VM processor count when the pod asks for none (0 = shim default).
 uvm_processors = {{$rt.UVMProcessors}}
+# Windows build of the utility VMs (hyperv only): the sandbox image variant they boot,
+# which workload images must suit (0 = the newest the sandbox image offers and the host runs).
+sandbox_os_build = {{$rt.SandboxOSBuild}}
 # Pod annotations passed to the shim (patterns such as "io.microsoft.virtualmachine.*").
 {{if set $rt.PodAnnotations}}pod_annotations = {{list $rt.PodAnnotations}}{{else}}# pod_annotations = {{list $rt.PodAnnotationPatterns}}   (unset: this default){{end}}
 # Container annotations passed to the shim (patterns such as "io.microsoft.container.*").

@@ -8,19 +8,25 @@ import (
 	"github.com/wincri/wincri/pkg/image"
 )
 
-// PullImage pulls the image for the isolation of the request's runtime
-// handler (the default handler when none is given) and returns its id.
-// The credentials are passed on and never logged.
+// PullImage pulls the image's variant for the request's runtime handler
+// (image.runtime_handler, else the handler of the pod that sandbox_config
+// describes, else the default handler) and returns its id: the host's
+// build for a process handler, the utility VM's for a hyperv one. The
+// credentials are passed on and never logged.
 func (s *Server) PullImage(ctx context.Context, req *runtime.PullImageRequest) (*runtime.PullImageResponse, error) {
 	ref, err := checkImageRef("image.image", req.GetImage().GetImage())
 	if err != nil {
 		return nil, err
 	}
-	iso, err := s.isolationFor(req.GetImage().GetRuntimeHandler())
+	handler := req.GetImage().GetRuntimeHandler()
+	if handler == "" {
+		handler = s.podHandler(req.GetSandboxConfig())
+	}
+	t, handlers, err := s.imageTarget(ctx, handler)
 	if err != nil {
 		return nil, err
 	}
-	opts := image.PullOptions{Isolation: iso}
+	opts := image.PullOptions{Target: t, Handlers: handlers}
 	if a := req.GetAuth(); a != nil {
 		opts.Auth = &image.Auth{
 			Username:      a.GetUsername(),

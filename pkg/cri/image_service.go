@@ -12,8 +12,8 @@ import (
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/sandbox"
 )
 
 // ImageService is the image store as the ImageService RPCs need it.
@@ -28,20 +28,52 @@ type ImageService interface {
 	// ErrFailedPrecondition for one that containers use.
 	Remove(ctx context.Context, ref string) error
 	FsInfo(ctx context.Context) (image.FsUsage, error)
+	// Host is the platform images are chosen for.
+	Host() image.Host
 	// Pinned reports whether kubelet's image GC must keep the image.
 	Pinned(img *image.Image) bool
 }
 
 var _ ImageService = (*image.Service)(nil)
 
-// isolationFor maps the runtime handler of an image request to the
-// isolation whose Windows image variant the pull must choose.
-func (s *Server) isolationFor(handler string) (config.Isolation, error) {
-	_, rt, err := s.cfg.Runtime(handler)
+// imageTarget is the pod platform a pull for the runtime handler picks
+// the image's variant for (the default handler's when handler is ""),
+// with every handler's for errors to name those that can run it.
+func (s *Server) imageTarget(ctx context.Context, handler string) (image.Target, []image.Target, error) {
+	name, rt, err := s.cfg.Runtime(handler)
 	if err != nil {
-		return "", invalidImageField("image.runtime_handler", err.Error())
+		return image.Target{}, nil, invalidImageField("image.runtime_handler", err.Error())
 	}
-	return rt.Isolation, nil
+	var pause *image.Image
+	if ref := s.cfg.Image.SandboxImage; ref != "" {
+		pause, _ = s.images.Status(ctx, ref) // absent: the pull decides
+	}
+	host := s.images.Host()
+	t, err := image.TargetFor(host, name, rt, pause)
+	if err != nil {
+		return image.Target{}, nil, err
+	}
+	return t, image.Targets(s.cfg, host, pause), nil
+}
+
+// podHandler is the runtime handler of the ready pod that a pull's
+// sandbox_config describes; "" when there is none. PodSandboxConfig does
+// not name its handler, and kubelet sends ImageSpec.runtime_handler only
+// behind its RuntimeClassInImageCriApi feature gate, but kubelet pulls a
+// pod's images after it ran the pod.
+func (s *Server) podHandler(cfg *runtime.PodSandboxConfig) string {
+	md := cfg.GetMetadata()
+	if s.runtime == nil || md == nil {
+		return ""
+	}
+	handler := ""
+	for _, p := range s.runtime.ListPods(sandbox.PodFilter{State: sandbox.PodReady}) {
+		pm := p.Config.GetMetadata()
+		if pm.GetUid() == md.GetUid() && pm.GetName() == md.GetName() && pm.GetNamespace() == md.GetNamespace() && pm.GetAttempt() == md.GetAttempt() {
+			handler = p.Handler // pods are listed oldest first
+		}
+	}
+	return handler
 }
 
 // invalidImageField is an InvalidArgument error that names the field.
@@ -93,14 +125,26 @@ func imageUser(user string) (*int64, string) {
 	return nil, u
 }
 
+// imagePlatform is the platform of an image's variant, in the OCI
+// index's names.
+type imagePlatform struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant,omitempty"`
+	OSVersion    string `json:"os.version,omitempty"`
+}
+
 // imageInfo is ImageStatus's verbose information.
 func imageInfo(img *image.Image) (map[string]string, error) {
+	p := img.Config.Platform
 	info, err := json.Marshal(struct {
 		ImageSpec      any      `json:"imageSpec"`
 		ManifestDigest string   `json:"manifestDigest"`
 		ChainIDs       []string `json:"chainIDs"`
 		LayerPaths     []string `json:"layerPaths"`
-	}{img.Config, img.ManifestDigest, img.ChainIDs, img.LayerPaths})
+		// Platform is the variant that was chosen and unpacked.
+		Platform imagePlatform `json:"platform"`
+	}{img.Config, img.ManifestDigest, img.ChainIDs, img.LayerPaths, imagePlatform{p.OS, p.Architecture, p.Variant, p.OSVersion}})
 	if err != nil {
 		return nil, fmt.Errorf("encoding image info: %w", err)
 	}

@@ -5,20 +5,19 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/winversion"
 )
 
-// CheckRunnable returns nil when img can run in a pod of isolation iso
-// on host h, else an error wrapping errdefs.ErrFailedPrecondition that
-// names the builds that clash. CreateContainer calls it before starting
-// anything, because a mismatched Windows build fails late and obscurely.
-// For a process pod the image must suit the host build; in a hyperv pod
-// it must suit the build of the pod's sandbox image, whose base layer the
-// utility VM boots. sandbox is nil when img is that sandbox image, which
-// then only has to be bootable on the host. A Windows image without
+// CheckRunnable returns nil when a pod of target t on host h can run img,
+// else an error wrapping errdefs.ErrFailedPrecondition. CreateContainer
+// calls it before starting anything, because a mismatched Windows build
+// fails late and obscurely. A process pod's images must suit the host's
+// build; a hyperv pod's must suit its utility VM's, the build of the
+// sandbox image variant the VM boots. The error names the builds the
+// image's index offers, the host's and the handler's, and, from
+// handlers, the handlers that can run it. A Windows image without
 // os.version cannot be checked and is let through.
-func CheckRunnable(h Host, iso config.Isolation, img, sandbox *Image) error {
+func CheckRunnable(h Host, t Target, img *Image, handlers []Target) error {
 	if img.Config.OS != "" && img.Config.OS != h.OS {
 		return fmt.Errorf("image %s is for %s, the host runs %s: %w", img.ID, img.Config.OS, h.OS, errdefs.ErrFailedPrecondition)
 	}
@@ -29,25 +28,8 @@ func CheckRunnable(h Host, iso config.Isolation, img, sandbox *Image) error {
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
-	if iso != config.IsolationHyperV {
-		if err := winversion.CheckProcessIsolation(h.OSVersion, v); err != nil {
-			return fmt.Errorf("image %s: %w", img.ID, err)
-		}
+	if t.accepts(h, v) {
 		return nil
 	}
-	if sandbox == nil || sandbox.Config.OSVersion == "" {
-		if !winversion.HyperVCompatible(h.OSVersion, v) {
-			return fmt.Errorf("image %s: OS build %s is newer than host build %s, which cannot boot it: %w",
-				img.ID, v, h.OSVersion, errdefs.ErrFailedPrecondition)
-		}
-		return nil
-	}
-	uvm, err := winversion.Parse(sandbox.Config.OSVersion)
-	if err != nil {
-		return fmt.Errorf("sandbox image %s: %w", sandbox.ID, err)
-	}
-	if err := winversion.CheckHyperVIsolation(uvm, v); err != nil {
-		return fmt.Errorf("image %s: %w", img.ID, err)
-	}
-	return nil
+	return fmt.Errorf("image %s is Windows build %s, and %w", img.ID, v, mismatchError(h, t, img.offeredBuilds(h), handlers))
 }

@@ -25,13 +25,18 @@ type Image struct {
 	// ID is the digest of the image config, "sha256:...".
 	ID string `json:"id"`
 	// RepoTags are normalised references such as
-	// "docker.io/library/busybox:latest"; a tag names one image at most.
+	// "docker.io/library/busybox:latest". A tag names one image, or the
+	// variants of one index that are present (see putImage).
 	RepoTags []string `json:"repoTags"`
 	// RepoDigests are "repository@digest" of what the registry served:
 	// the index digest when the reference named an index.
 	RepoDigests []string `json:"repoDigests"`
 	// ManifestDigest is the platform manifest that was unpacked.
 	ManifestDigest string `json:"manifestDigest"`
+	// Offered are the platforms of the index the reference named, nil
+	// when it named a single manifest. A pod that needs another Windows
+	// variant gets it pulled from the index (Service.ResolveFor).
+	Offered []ocispec.Platform `json:"offered,omitempty"`
 	// Config is the OCI image config.
 	Config ocispec.Image `json:"config"`
 	// ChainIDs are the layers, base first.
@@ -79,9 +84,12 @@ func lookupID(tx *store.Tx, s string) (string, error) {
 	return id, nil
 }
 
-// putImage records img under its tags and digests. A tag that named
-// another image moves to img, as a re-pushed tag does in the registry;
-// the other image stays, listed without that tag.
+// putImage records img under its tags and digests. Variants of one index
+// (images sharing a repo digest, pulled for pods of different Windows
+// builds) share its names: a variant pulled by digest takes its
+// siblings' tags, and the names point at the variant recorded last. A
+// name that another image had moves to img, as a re-pushed tag does in
+// the registry; that image stays, listed without it.
 func putImage(tx *store.Tx, img *Image) error {
 	var old Image
 	err := tx.Get(bucketImages, img.ID, &old)
@@ -92,10 +100,22 @@ func putImage(tx *store.Tx, img *Image) error {
 	case !errors.Is(err, errdefs.ErrNotFound):
 		return err
 	}
+	others, err := store.List[Image](tx, bucketImages)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID != img.ID && siblings(&o, img) {
+			img.RepoTags = union(img.RepoTags, o.RepoTags)
+		}
+	}
 	for _, ref := range append(slices.Clone(img.RepoTags), img.RepoDigests...) {
-		var prev string
-		if err := tx.Get(bucketRefs, ref, &prev); err == nil && prev != img.ID {
-			if err := dropRef(tx, prev, ref); err != nil {
+		for i := range others {
+			o := &others[i]
+			if o.ID == img.ID || siblings(o, img) || !names(o, ref) {
+				continue
+			}
+			if err := dropRef(tx, o, ref); err != nil {
 				return err
 			}
 		}
@@ -116,26 +136,56 @@ func putImage(tx *store.Tx, img *Image) error {
 	return tx.Put(bucketImages, img.ID, img)
 }
 
-// dropRef removes ref from the image id's record.
-func dropRef(tx *store.Tx, id, ref string) error {
-	var img Image
-	if err := tx.Get(bucketImages, id, &img); err != nil {
-		return nil
+// siblings reports whether a and b are variants of one index: they share
+// a repo digest, which for an index names the index.
+func siblings(a, b *Image) bool {
+	for _, d := range a.RepoDigests {
+		if slices.Contains(b.RepoDigests, d) {
+			return true
+		}
 	}
+	return false
+}
+
+// names reports whether ref is one of img's tags or digests.
+func names(img *Image, ref string) bool {
+	return slices.Contains(img.RepoTags, ref) || slices.Contains(img.RepoDigests, ref)
+}
+
+// dropRef removes ref from img's record.
+func dropRef(tx *store.Tx, img *Image, ref string) error {
 	img.RepoTags = slices.DeleteFunc(img.RepoTags, func(s string) bool { return s == ref })
 	img.RepoDigests = slices.DeleteFunc(img.RepoDigests, func(s string) bool { return s == ref })
-	return tx.Put(bucketImages, id, &img)
+	return tx.Put(bucketImages, img.ID, img)
 }
 
 // deleteImage removes the image, its names and its layer references, and
-// returns the layers that no image uses any more.
+// returns the layers that no image uses any more. A name that a sibling
+// variant shares points at that variant from then on.
 func deleteImage(tx *store.Tx, img *Image) ([]string, error) {
+	others, err := store.List[Image](tx, bucketImages)
+	if err != nil {
+		return nil, err
+	}
 	for _, ref := range append(slices.Clone(img.RepoTags), img.RepoDigests...) {
 		var id string
-		if err := tx.Get(bucketRefs, ref, &id); err == nil && id == img.ID {
-			if err := tx.Delete(bucketRefs, ref); err != nil {
-				return nil, err
+		if err := tx.Get(bucketRefs, ref, &id); err != nil || id != img.ID {
+			continue
+		}
+		heir := ""
+		for _, o := range others {
+			if o.ID != img.ID && names(&o, ref) {
+				heir = o.ID
+				break
 			}
+		}
+		if heir != "" {
+			err = tx.Put(bucketRefs, ref, heir)
+		} else {
+			err = tx.Delete(bucketRefs, ref)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	var unused []string

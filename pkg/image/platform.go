@@ -3,7 +3,6 @@ package image
 import (
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -64,14 +63,14 @@ func platformMatches(h Host, p *ocispec.Platform) bool {
 }
 
 // SelectManifest picks the manifest of an index that suits the host and
-// the pod's isolation. Other systems take the first matching os/arch,
-// preferring an exact variant. Windows takes, among manifests whose
-// os.version the host runs under process isolation, the highest build;
-// for hyperv, when no such manifest exists, the highest build that is
-// not newer than the host. A Windows manifest without os.version is the
-// last resort. Errors wrap errdefs.ErrNotFound and name the host build
-// and the builds the index offers.
-func SelectManifest(h Host, iso config.Isolation, manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
+// the pod's target. Other systems take the first matching os/arch,
+// preferring an exact variant. Windows takes the highest build the
+// target accepts (see Target); a Windows manifest without os.version is
+// the last resort. An index without the host's os/arch is
+// errdefs.ErrNotFound; one whose Windows builds all clash with the
+// target is errdefs.ErrFailedPrecondition, naming the builds and, from
+// handlers, the runtime handlers that can run it.
+func SelectManifest(h Host, t Target, handlers []Target, manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
 	var matching []ocispec.Descriptor
 	for _, m := range manifests {
 		if platformMatches(h, m.Platform) {
@@ -91,16 +90,12 @@ func SelectManifest(h Host, iso config.Isolation, manifests []ocispec.Descriptor
 		}
 		return matching[0], nil
 	}
-	return selectWindows(h, iso, matching)
+	return selectWindows(h, t, handlers, matching)
 }
 
-type windowsCandidate struct {
-	desc    ocispec.Descriptor
-	version winversion.Version
-}
-
-func selectWindows(h Host, iso config.Isolation, matching []ocispec.Descriptor) (ocispec.Descriptor, error) {
-	var versioned []windowsCandidate
+func selectWindows(h Host, t Target, handlers []Target, matching []ocispec.Descriptor) (ocispec.Descriptor, error) {
+	versions := map[winversion.Version]ocispec.Descriptor{}
+	var builds []winversion.Version
 	var unversioned []ocispec.Descriptor
 	for _, m := range matching {
 		v, err := winversion.Parse(m.Platform.OSVersion)
@@ -108,43 +103,23 @@ func selectWindows(h Host, iso config.Isolation, matching []ocispec.Descriptor) 
 			unversioned = append(unversioned, m)
 			continue
 		}
-		versioned = append(versioned, windowsCandidate{m, v})
+		if _, dup := versions[v]; !dup {
+			versions[v] = m
+			builds = append(builds, v)
+		}
 	}
 	// Highest build first, then highest revision: the newest image the
-	// rule allows is the closest to the host.
-	sort.SliceStable(versioned, func(i, j int) bool {
-		a, b := versioned[i].version, versioned[j].version
-		if a.Build != b.Build {
-			return a.Build > b.Build
-		}
-		return a.Revision > b.Revision
-	})
-	for _, c := range versioned {
-		if winversion.ProcessCompatible(h.OSVersion, c.version) {
-			return c.desc, nil
-		}
-	}
-	if iso == config.IsolationHyperV {
-		for _, c := range versioned {
-			if winversion.HyperVCompatible(h.OSVersion, c.version) {
-				return c.desc, nil
-			}
+	// rule allows is the closest to the host or utility VM.
+	sortNewestFirst(builds)
+	for _, v := range builds {
+		if t.accepts(h, v) {
+			return versions[v], nil
 		}
 	}
 	if len(unversioned) > 0 {
 		return unversioned[0], nil
 	}
-	hint := ""
-	if iso != config.IsolationHyperV {
-		for _, c := range versioned {
-			if winversion.HyperVCompatible(h.OSVersion, c.version) {
-				hint = "; the hyperv runtime handler can run build " + c.version.String()
-				break
-			}
-		}
-	}
-	return ocispec.Descriptor{}, fmt.Errorf("no manifest in the image index runs on host build %s with %s isolation (it offers %s)%s: %w",
-		h.OSVersion, isolationName(iso), offered(matching), hint, errdefs.ErrNotFound)
+	return ocispec.Descriptor{}, mismatchError(h, t, builds, handlers)
 }
 
 func isolationName(iso config.Isolation) string {
@@ -158,15 +133,8 @@ func isolationName(iso config.Isolation) string {
 func offered(manifests []ocispec.Descriptor) string {
 	var s []string
 	for _, m := range manifests {
-		if p := m.Platform; p != nil {
-			item := p.OS + "/" + p.Architecture
-			if p.Variant != "" {
-				item += "/" + p.Variant
-			}
-			if p.OSVersion != "" {
-				item += " " + p.OSVersion
-			}
-			s = append(s, item)
+		if m.Platform != nil {
+			s = append(s, platformString(*m.Platform))
 		}
 	}
 	if len(s) == 0 {
@@ -177,9 +145,9 @@ func offered(manifests []ocispec.Descriptor) string {
 
 // CheckConfigPlatform applies the rules of SelectManifest to an image
 // that is a single manifest, using the platform of its config.
-func CheckConfigPlatform(h Host, iso config.Isolation, cfg *ocispec.Image) error {
+func CheckConfigPlatform(h Host, t Target, handlers []Target, cfg *ocispec.Image) error {
 	p := cfg.Platform
-	_, err := SelectManifest(h, iso, []ocispec.Descriptor{{Platform: &p}})
+	_, err := SelectManifest(h, t, handlers, []ocispec.Descriptor{{Platform: &p}})
 	return err
 }
 

@@ -54,7 +54,7 @@ func TestSelectManifest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := SelectManifest(tt.host, tt.iso, index)
+			got, err := SelectManifest(tt.host, Target{Isolation: tt.iso}, nil, index)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Annotations["name"])
 		})
@@ -67,12 +67,12 @@ func TestSelectManifestHyperVFallsBackToOlderBuild(t *testing.T) {
 		manifest("win-2016", "windows", "amd64", "", "10.0.14393.1"),
 		manifest("win-next", "windows", "amd64", "", "10.0.30000.1"),
 	}
-	got, err := SelectManifest(winHost(20348), config.IsolationHyperV, index)
+	got, err := SelectManifest(winHost(20348), Target{Isolation: config.IsolationHyperV}, nil, index)
 	require.NoError(t, err)
 	assert.Equal(t, "win-2019", got.Annotations["name"])
 
-	_, err = SelectManifest(winHost(20348), config.IsolationProcess, index)
-	require.ErrorIs(t, err, errdefs.ErrNotFound)
+	_, err = SelectManifest(winHost(20348), Target{Isolation: config.IsolationProcess}, nil, index)
+	require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
 	assert.Contains(t, err.Error(), "10.0.20348.1")
 	assert.Contains(t, err.Error(), "10.0.17763.1")
 	assert.Contains(t, err.Error(), "hyperv")
@@ -85,38 +85,43 @@ func TestSelectManifestErrors(t *testing.T) {
 		iso      config.Isolation
 		index    []ocispec.Descriptor
 		mentions []string
+		kind     error
 	}{
 		{
 			name:     "no os/arch",
 			host:     Host{OS: "linux", Architecture: "s390x"},
 			index:    []ocispec.Descriptor{manifest("a", "linux", "amd64", "", "")},
 			mentions: []string{"linux/s390x", "linux/amd64"},
+			kind:     errdefs.ErrNotFound,
 		},
 		{
 			name:     "only newer windows builds",
 			host:     winHost(17763),
 			iso:      config.IsolationHyperV,
 			index:    []ocispec.Descriptor{manifest("a", "windows", "amd64", "", "10.0.20348.1")},
-			mentions: []string{"10.0.17763.1", "10.0.20348.1", "hyperv isolation"},
+			mentions: []string{"10.0.17763.1", "10.0.20348.1", "hyperv isolation", "newer than the host's"},
+			kind:     errdefs.ErrFailedPrecondition,
 		},
 		{
 			name:     "2025 host and 2019 image under process isolation",
 			host:     winHost(26100),
 			iso:      config.IsolationProcess,
 			index:    []ocispec.Descriptor{manifest("a", "windows", "amd64", "", "10.0.17763.1")},
-			mentions: []string{"10.0.26100.1", "10.0.17763.1", "process isolation", "hyperv runtime handler"},
+			mentions: []string{"10.0.26100.1", "10.0.17763.1", "process isolation", "hyperv runtime handler with sandbox_os_build = 17763"},
+			kind:     errdefs.ErrFailedPrecondition,
 		},
 		{
 			name:     "attestation only",
 			host:     Host{OS: "linux", Architecture: "amd64"},
 			index:    []ocispec.Descriptor{{Platform: &ocispec.Platform{OS: "unknown", Architecture: "unknown"}}, {}},
 			mentions: []string{"unknown/unknown"},
+			kind:     errdefs.ErrNotFound,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := SelectManifest(tt.host, tt.iso, tt.index)
-			require.ErrorIs(t, err, errdefs.ErrNotFound)
+			_, err := SelectManifest(tt.host, Target{Isolation: tt.iso}, nil, tt.index)
+			require.ErrorIs(t, err, tt.kind)
 			for _, m := range tt.mentions {
 				assert.Contains(t, err.Error(), m)
 			}
@@ -129,18 +134,18 @@ func TestSelectManifestUnversionedWindowsIsLastResort(t *testing.T) {
 		manifest("unversioned", "windows", "amd64", "", ""),
 		manifest("win-2022", "windows", "amd64", "", "10.0.20348.1"),
 	}
-	got, err := SelectManifest(winHost(20348), config.IsolationProcess, index)
+	got, err := SelectManifest(winHost(20348), Target{}, nil, index)
 	require.NoError(t, err)
 	assert.Equal(t, "win-2022", got.Annotations["name"])
-	got, err = SelectManifest(winHost(17763), config.IsolationProcess, index)
+	got, err = SelectManifest(winHost(17763), Target{}, nil, index)
 	require.NoError(t, err)
 	assert.Equal(t, "unversioned", got.Annotations["name"])
 }
 
 func TestCheckConfigPlatform(t *testing.T) {
 	cfg := &ocispec.Image{Platform: ocispec.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.1"}}
-	require.NoError(t, CheckConfigPlatform(winHost(17763), config.IsolationProcess, cfg))
-	require.NoError(t, CheckConfigPlatform(winHost(20348), config.IsolationHyperV, cfg))
-	assert.ErrorIs(t, CheckConfigPlatform(winHost(20348), config.IsolationProcess, cfg), errdefs.ErrNotFound)
-	assert.ErrorIs(t, CheckConfigPlatform(Host{OS: "linux", Architecture: "amd64"}, "", cfg), errdefs.ErrNotFound)
+	require.NoError(t, CheckConfigPlatform(winHost(17763), Target{}, nil, cfg))
+	require.NoError(t, CheckConfigPlatform(winHost(20348), Target{Isolation: config.IsolationHyperV}, nil, cfg))
+	assert.ErrorIs(t, CheckConfigPlatform(winHost(20348), Target{}, nil, cfg), errdefs.ErrFailedPrecondition)
+	assert.ErrorIs(t, CheckConfigPlatform(Host{OS: "linux", Architecture: "amd64"}, Target{}, nil, cfg), errdefs.ErrNotFound)
 }

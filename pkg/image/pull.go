@@ -14,7 +14,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"k8s.io/klog/v2"
 
-	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/store"
@@ -24,9 +23,13 @@ import (
 type PullOptions struct {
 	// Auth are the registry credentials; nil pulls anonymously.
 	Auth *Auth
-	// Isolation of the pod the image is for: it picks the Windows
-	// variant of a multi-platform image. "" means process.
-	Isolation config.Isolation
+	// Target is the pod platform the image is for: it picks the Windows
+	// variant of a multi-platform image. The zero Target is process
+	// isolation on the host.
+	Target Target
+	// Handlers are every configured handler's targets, for an error to
+	// name those that can run an image the Target cannot.
+	Handlers []Target
 }
 
 // Pull fetches and unpacks ref for this host and returns the image id.
@@ -69,7 +72,8 @@ func pullKey(r Reference, opts PullOptions) string {
 			h.Write([]byte{0})
 		}
 	}
-	return r.String() + "|" + string(opts.Isolation) + "|" + hex.EncodeToString(h.Sum(nil))
+	t := opts.Target
+	return r.String() + "|" + t.Handler + "|" + string(t.Isolation) + "|" + t.UVM.String() + "|" + hex.EncodeToString(h.Sum(nil))
 }
 
 func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (string, error) {
@@ -128,6 +132,7 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 		ID:             res.configDigest.String(),
 		RepoDigests:    []string{ref.Repository() + "@" + res.top.String()},
 		ManifestDigest: res.manifestDigest.String(),
+		Offered:        res.offered,
 		Config:         res.config,
 		ChainIDs:       chain,
 		Pulled:         time.Now(),
@@ -151,7 +156,8 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 		return "", fmt.Errorf("recording image %s: %w", ref, err)
 	}
 	elapsed := time.Since(start)
-	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
+	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "platform", platformString(res.config.Platform),
+		logkeys.Handler, opts.Target.Handler, "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
 	return img.ID, nil
 }
 

@@ -155,7 +155,7 @@ func TestPullMultiPlatformIndex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestService(t, tt.host, nil)
-			id, err := s.Pull(context.Background(), ref, PullOptions{Isolation: tt.iso})
+			id, err := s.Pull(context.Background(), ref, PullOptions{Target: Target{Isolation: tt.iso}})
 			require.NoError(t, err)
 			assert.Equal(t, configDigest(t, variants[tt.want]), id)
 			img, err := s.Status(context.Background(), ref)
@@ -168,8 +168,8 @@ func TestPullMultiPlatformIndex(t *testing.T) {
 
 	t.Run("1607 host process fails naming builds", func(t *testing.T) {
 		s := newTestService(t, winHost(14393), nil)
-		_, err := s.Pull(context.Background(), ref, PullOptions{Isolation: config.IsolationProcess})
-		require.ErrorIs(t, err, errdefs.ErrNotFound)
+		_, err := s.Pull(context.Background(), ref, PullOptions{Target: Target{Isolation: config.IsolationProcess}})
+		require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
 		assert.Contains(t, err.Error(), "10.0.14393.1")
 		assert.Contains(t, err.Error(), "10.0.17763.5000")
 	})

@@ -24,7 +24,9 @@ type resolved struct {
 	manifestDigest digest.Digest
 	config         ocispec.Image
 	configDigest   digest.Digest
-	layers         []ocispec.Descriptor
+	// offered are the platforms of the index, nil for a single manifest.
+	offered []ocispec.Platform
+	layers  []ocispec.Descriptor
 	// fetch opens a layer blob at the endpoint that served the manifest.
 	fetch func(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
 }
@@ -76,7 +78,13 @@ func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts
 		if err != nil {
 			return nil, registryError(e, err)
 		}
-		chosen, err := SelectManifest(s.host, opts.Isolation, ociDescriptors(im.Manifests))
+		descs := ociDescriptors(im.Manifests)
+		for _, d := range descs {
+			if d.Platform != nil {
+				r.offered = append(r.offered, *d.Platform)
+			}
+		}
+		chosen, err := SelectManifest(s.host, opts.Target, opts.Handlers, descs)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
@@ -98,7 +106,7 @@ func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts
 		return nil, fmt.Errorf("image %s at %s: %w", ref, e, err)
 	}
 	if r.config.OS != "" {
-		if err := CheckConfigPlatform(s.host, opts.Isolation, &r.config); err != nil {
+		if err := CheckConfigPlatform(s.host, opts.Target, opts.Handlers, &r.config); err != nil {
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
 	}

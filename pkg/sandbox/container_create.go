@@ -46,14 +46,18 @@ func (m *Manager) CreateContainer(ctx context.Context, podID string, cfg *runtim
 			return "", err
 		}
 	}
-	img, err := m.images.Resolve(ctx, cfg.GetImage().GetImage())
-	if errdefs.IsNotFound(err) {
-		return "", fmt.Errorf("image %q is not present: pull it first: %w", cfg.GetImage().GetImage(), errdefs.ErrNotFound)
-	}
+	// The image must suit the host (process) or the pod's utility VM
+	// (hyperv); when only another variant is present, the one the pod
+	// needs is pulled now.
+	t, handlers, err := m.imageTarget(ctx, h, prec.UVMOSVersion)
 	if err != nil {
 		return "", err
 	}
-	if err := m.checkRunnable(ctx, h, img); err != nil {
+	img, err := m.images.ResolveFor(ctx, cfg.GetImage().GetImage(), t, handlers)
+	if errdefs.IsNotFound(err) {
+		return "", fmt.Errorf("the container's image is not present (pull it first): %w", err)
+	}
+	if err != nil {
 		return "", err
 	}
 	volumes, err := m.imageVolumes(ctx, cfg)
@@ -211,20 +215,6 @@ func (m *Manager) forgetContainer(id string) {
 		}
 	}
 	delete(m.ctrs, id)
-}
-
-// checkRunnable refuses, before anything is created, an image the pod
-// cannot run: another OS, or a Windows build that does not match the
-// host (process pods) or the pod's utility VM (hyperv pods).
-func (m *Manager) checkRunnable(ctx context.Context, h isolation.Handler, img *image.Image) error {
-	var pause *image.Image
-	if ref := m.cfg.Image.SandboxImage; ref != "" {
-		var err error
-		if pause, err = m.images.Resolve(ctx, ref); err != nil {
-			return fmt.Errorf("sandbox image %s: %w", ref, err)
-		}
-	}
-	return image.CheckRunnable(m.images.Host(), h.Isolation, img, pause)
 }
 
 // targetPid is the pid of the running container of the same pod whose

@@ -22,6 +22,10 @@ type Network interface {
 // it.
 type Images interface {
 	Resolve(ctx context.Context, ref string) (*image.Image, error)
+	// ResolveFor resolves ref in the variant a pod of the target runs,
+	// pulling that variant from the image's index when only another is
+	// present; ErrFailedPrecondition when none suits.
+	ResolveFor(ctx context.Context, ref string, t image.Target, handlers []image.Target) (*image.Image, error)
 	// Pull fetches the sandbox image when it is missing.
 	Pull(ctx context.Context, ref string, opts image.PullOptions) (string, error)
 	// Host is the platform images are checked against.

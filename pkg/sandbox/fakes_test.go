@@ -97,6 +97,10 @@ func (fakeImages) Resolve(_ context.Context, ref string) (*image.Image, error) {
 	}, nil
 }
 
+func (f fakeImages) ResolveFor(ctx context.Context, ref string, _ image.Target, _ []image.Target) (*image.Image, error) {
+	return f.Resolve(ctx, ref)
+}
+
 func (fakeImages) Host() image.Host { return image.Host{OS: "linux", Architecture: "amd64"} }
 
 func (fakeImages) Pull(context.Context, string, image.PullOptions) (string, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
+	"github.com/wincri/wincri/pkg/winversion"
 )
 
 // RunPod creates and starts a pod sandbox and returns its id. A retry of
@@ -192,6 +193,9 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		r.Pid, r.State = pid, PodReady
 		if h.HyperV() {
 			r.UVMID = uvmID(id)
+			if pause != nil {
+				r.UVMOSVersion = pause.Config.OSVersion
+			}
 		}
 	}))
 }
@@ -200,27 +204,49 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 // after the sandbox task.
 func uvmID(podID string) string { return podID + "@vm" }
 
-// sandboxImage resolves the configured pause image, pulling it when it
-// is missing; nil when none is configured.
+// sandboxImage resolves the variant of the configured pause image that
+// the handler's pods boot, pulling it when it is missing; nil when none
+// is configured.
 func (m *Manager) sandboxImage(ctx context.Context, h isolation.Handler) (*image.Image, error) {
 	ref := m.cfg.Image.SandboxImage
 	if ref == "" {
 		return nil, nil
 	}
-	img, err := m.images.Resolve(ctx, ref)
+	t, handlers, err := m.imageTarget(ctx, h, "")
+	if err != nil {
+		return nil, err
+	}
+	img, err := m.images.ResolveFor(ctx, ref, t, handlers)
 	if errdefs.IsNotFound(err) {
-		if _, err = m.images.Pull(ctx, ref, image.PullOptions{Isolation: h.Isolation}); err != nil {
+		if _, err = m.images.Pull(ctx, ref, image.PullOptions{Target: t, Handlers: handlers}); err != nil {
 			return nil, fmt.Errorf("pulling the sandbox image %s: %w", ref, err)
 		}
-		img, err = m.images.Resolve(ctx, ref)
+		img, err = m.images.ResolveFor(ctx, ref, t, handlers)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sandbox image %s: %w", ref, err)
 	}
-	if err := image.CheckRunnable(m.images.Host(), h.Isolation, img, nil); err != nil {
-		return nil, err
-	}
 	return img, nil
+}
+
+// imageTarget is the target images of handler h's pods are chosen for,
+// with every handler's for errors. uvm is the os.version a hyperv pod's
+// utility VM was found to run; "" takes the handler's configuration and
+// the sandbox image's variants.
+func (m *Manager) imageTarget(ctx context.Context, h isolation.Handler, uvm string) (image.Target, []image.Target, error) {
+	var pause *image.Image
+	if ref := m.cfg.Image.SandboxImage; ref != "" {
+		pause, _ = m.images.Resolve(ctx, ref) // absent: the pull decides
+	}
+	host := m.images.Host()
+	t, err := image.TargetFor(host, h.Name, m.cfg.Runtimes[h.Name], pause)
+	if err != nil {
+		return image.Target{}, nil, err
+	}
+	if v, err := winversion.Parse(uvm); err == nil && h.HyperV() {
+		t.UVM = v
+	}
+	return t, image.Targets(m.cfg, host, pause), nil
 }
 
 // destroyPod undoes everything a pod may have, in reverse order, and

@@ -44,6 +44,10 @@ type PodRecord struct {
 	ExitedAt time.Time    `json:"exitedAt,omitempty"`
 	// UVMID is the utility VM of a hyperv pod.
 	UVMID string `json:"uvmID,omitempty"`
+	// UVMOSVersion is the Windows build a hyperv pod's utility VM runs:
+	// the os.version of the sandbox image variant it boots, which the
+	// pod's images must suit.
+	UVMOSVersion string `json:"uvmOSVersion,omitempty"`
 }
 
 // ContainerState is a container's lifecycle state.
