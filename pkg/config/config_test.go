@@ -188,3 +188,11 @@ func TestRenderRefusesOddHandlerName(t *testing.T) {
 	_, err := Render(c)
 	require.Error(t, err)
 }
+
+func TestClientProductType(t *testing.T) {
+	// OSVERSIONINFOEX.wProductType: VER_NT_WORKSTATION 1,
+	// VER_NT_DOMAIN_CONTROLLER 2, VER_NT_SERVER 3.
+	assert.True(t, ClientProductType(1))
+	assert.False(t, ClientProductType(2))
+	assert.False(t, ClientProductType(3))
+}

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/sandbox"
 )
 
@@ -139,16 +140,49 @@ func containerUser(spec []byte) *runtime.ContainerUser {
 
 // containerInfo is ContainerStatus's verbose info.
 type containerInfo struct {
-	SandboxID   string                   `json:"sandboxID"`
-	Pid         uint32                   `json:"pid"`
+	SandboxID string `json:"sandboxID"`
+	// Pid is the container's init process as the host's process list
+	// shows it; absent for a hyperv container, whose process is inside
+	// the pod's utility VM (UtilityVM).
+	Pid         *uint32                  `json:"pid,omitempty"`
+	UtilityVM   *uvmInfo                 `json:"utilityVM,omitempty"`
 	Removing    bool                     `json:"removing"`
 	LogPath     string                   `json:"logPath,omitempty"`
 	Config      *runtime.ContainerConfig `json:"config"`
 	RuntimeSpec json.RawMessage          `json:"runtimeSpec,omitempty"`
 }
 
-func containerVerboseInfo(c sandbox.Container) (map[string]string, error) {
-	b, err := json.Marshal(containerInfo{SandboxID: c.PodID, Pid: c.Pid, LogPath: c.LogPath, Config: c.Config, RuntimeSpec: c.Spec})
+// uvmInfo says where a hyperv container's processes live. containerd
+// reports the in-VM PID as "pid", which sends people looking for it on
+// the host.
+type uvmInfo struct {
+	ID string `json:"id"`
+	// PidInVM is the container's init process inside the utility VM; no
+	// host process has this PID.
+	PidInVM uint32 `json:"pidInVM"`
+	// WorkerProcessHostPid is the host PID of vmwp.exe, the worker
+	// process that runs the VM; 0 when it could not be found.
+	WorkerProcessHostPid uint32 `json:"workerProcessHostPid"`
+	// WorkerProcessError says why it could not be found.
+	WorkerProcessError string `json:"workerProcessError,omitempty"`
+}
+
+// containerVerboseInfo builds the verbose info; workerPid finds a utility
+// VM's worker process.
+func containerVerboseInfo(c sandbox.Container, workerPid func(uvmID string) (uint32, error)) (map[string]string, error) {
+	info := containerInfo{SandboxID: c.PodID, LogPath: c.LogPath, Config: c.Config, RuntimeSpec: c.Spec}
+	if c.Isolation == config.IsolationHyperV {
+		info.UtilityVM = &uvmInfo{ID: c.UVMID, PidInVM: c.Pid}
+		if pid, err := workerPid(c.UVMID); err != nil {
+			info.UtilityVM.WorkerProcessError = err.Error()
+		} else {
+			info.UtilityVM.WorkerProcessHostPid = pid
+		}
+	} else {
+		pid := c.Pid
+		info.Pid = &pid
+	}
+	b, err := json.Marshal(info)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type Runtime interface {
 	ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (sandbox.ExecResult, error)
 	UpdateContainerResources(ctx context.Context, id string, r *runtime.ContainerResources, annotations map[string]string) error
 	ReopenContainerLog(ctx context.Context, id string) error
+	// UVMWorkerPid is the host PID of the worker process of a hyperv
+	// pod's utility VM.
+	UVMWorkerPid(uvmID string) (uint32, error)
 }
 
 // EventRuntime publishes the lifecycle events GetContainerEvents streams

@@ -73,6 +73,31 @@ type Host struct {
 	// ShimLogLevel is the level the node's shims log at, from the
 	// daemon's verbosity (ShimLogLevel); "" leaves the shim's default.
 	ShimLogLevel string
+	// OSBuild is a Windows host's build number (0 when unknown), and
+	// ClientSKU whether it is client Windows rather than Windows Server.
+	OSBuild   uint32
+	ClientSKU bool
+}
+
+// minProcessIsolationBuild is the first Windows build that runs
+// process-isolated containers under Kubernetes: Windows Server 2019.
+const minProcessIsolationBuild = 17763
+
+// checkProcessIsolation refuses process isolation on a Windows host older
+// than minProcessIsolationBuild.
+func checkProcessIsolation(handler string, host Host) error {
+	if host.OS != OSWindows || host.OSBuild == 0 || host.OSBuild >= minProcessIsolationBuild {
+		return nil
+	}
+	return fmt.Errorf("runtime handler %q: process isolation needs Windows build %d or later; this host is build %d: use a hyperv handler: %w",
+		handler, minProcessIsolationBuild, host.OSBuild, errdefs.ErrFailedPrecondition)
+}
+
+// ProcessOnClient reports a process-isolated handler on client Windows,
+// where process isolation is for development and test only: RunPodSandbox
+// warns about it.
+func ProcessOnClient(h Handler, host Host) bool {
+	return host.OS == OSWindows && host.ClientSKU && !h.HyperV()
 }
 
 // ShimLogLevel maps the daemon's klog verbosity to a shim's logrus level:
@@ -138,6 +163,9 @@ func ResolveOn(cfg *config.Config, handler string, host Host) (Handler, error) {
 	}
 	switch rt.Isolation {
 	case config.IsolationProcess:
+		if err := checkProcessIsolation(name, host); err != nil {
+			return Handler{}, err
+		}
 	case config.IsolationHyperV:
 		if err := checkHyperV(name, host); err != nil {
 			return Handler{}, err
@@ -196,7 +224,9 @@ func ProbeHost() Host {
 	if runtime.GOOS != OSWindows {
 		return Host{OS: runtime.GOOS, SystemdCgroup: systemdRunning("/run/systemd/system")}
 	}
-	return hostFromServices(serviceInstalled)
+	host := hostFromServices(serviceInstalled)
+	host.OSBuild, host.ClientSKU = windowsVersion()
+	return host
 }
 
 // systemdRunning tells whether systemd is the init, as sd_booted(3),

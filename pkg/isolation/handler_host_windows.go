@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/wincri/wincri/pkg/config"
 )
 
 // serviceInstalled reports whether the Windows service name exists. It
@@ -29,4 +31,11 @@ func serviceInstalled(name string) (bool, error) {
 	}
 	windows.CloseServiceHandle(svc)
 	return true, nil
+}
+
+// windowsVersion is the host's build number and whether it is client
+// Windows (a workstation product type) rather than Windows Server.
+func windowsVersion() (build uint32, client bool) {
+	v := windows.RtlGetVersion()
+	return v.BuildNumber, config.ClientProductType(v.ProductType)
 }

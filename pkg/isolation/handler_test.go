@@ -199,3 +199,44 @@ func TestHostFromServices(t *testing.T) {
 		})
 	}
 }
+
+// The seed's rules for process isolation on Windows (ARCHITECTURE.md,
+// the Windows isolation rules): a host below build 17763 cannot run it,
+// and on client Windows it is for development and test only, which
+// ProcessOnClient reports so that RunPodSandbox warns.
+func TestProcessIsolationHostRules(t *testing.T) {
+	cfg := config.Default()
+	cfg.Runtimes = map[string]config.Runtime{
+		"process": {Shim: "runhcs", Isolation: config.IsolationProcess},
+		"hyperv":  {Shim: "runhcs", Isolation: config.IsolationHyperV},
+	}
+	cfg.DefaultRuntime = "process"
+	tests := []struct {
+		name       string
+		host       Host
+		handler    string
+		wantErr    string
+		wantClient bool
+	}{
+		{name: "server 2019", host: Host{OS: OSWindows, HyperV: true, OSBuild: 17763}, handler: "process"},
+		{name: "unknown build", host: Host{OS: OSWindows, HyperV: true}, handler: "process"},
+		{name: "server 2016", host: Host{OS: OSWindows, HyperV: true, OSBuild: 14393}, handler: "process",
+			wantErr: "process isolation needs Windows build 17763 or later; this host is build 14393"},
+		{name: "server 2016, hyperv", host: Host{OS: OSWindows, HyperV: true, OSBuild: 14393}, handler: "hyperv"},
+		{name: "client windows 11", host: Host{OS: OSWindows, HyperV: true, OSBuild: 22631, ClientSKU: true}, handler: "process", wantClient: true},
+		{name: "client windows 11, hyperv", host: Host{OS: OSWindows, HyperV: true, OSBuild: 22631, ClientSKU: true}, handler: "hyperv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := ResolveOn(cfg, tt.handler, tt.host)
+			if tt.wantErr != "" {
+				require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
+				assert.ErrorContains(t, err, tt.wantErr)
+				assert.ErrorContains(t, err, "hyperv", "names the handler that can run pods here")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantClient, ProcessOnClient(h, tt.host))
+		})
+	}
+}

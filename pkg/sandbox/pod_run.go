@@ -132,6 +132,10 @@ func (m *Manager) awaitPod(ctx context.Context, p *pod) (string, error) {
 // (now or after a crash) finds it.
 func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) error {
 	id, cfg := p.id, p.cfg
+	if isolation.ProcessOnClient(h, m.host) {
+		klog.FromContext(ctx).Info("Warning: process isolation on client Windows is for development and test only; use a hyperv handler in production",
+			logkeys.PodSandboxID, id, logkeys.Handler, h.Name)
+	}
 	if isolation.HostNetworkIgnored(cfg, m.host.OS) {
 		klog.FromContext(ctx).Info("Warning: the pod asks for the host network, which Windows gives HostProcess pods only; it runs with a pod network, as under containerd",
 			logkeys.PodSandboxID, id)

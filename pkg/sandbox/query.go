@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/pkg/config"
 )
 
 // Pod is a read-only view of a pod sandbox.
@@ -23,6 +25,11 @@ type Container struct {
 	// Resources are the last resources UpdateContainerResources applied,
 	// nil before any update.
 	Resources *runtime.ContainerResources
+	// Isolation is the pod's isolation, and UVMID its utility VM (hyperv
+	// pods): a hyperv container's Pid is a process inside that VM, not a
+	// host process.
+	Isolation config.Isolation
+	UVMID     string
 }
 
 // PodFilter selects pods; zero fields select everything.
@@ -93,8 +100,16 @@ func (m *Manager) containerView(c *container) Container {
 	}
 	if p, err := m.getPod(v.PodID); err == nil {
 		v.PodConfig = p.cfg
+		prec := p.snapshot()
+		v.Isolation, v.UVMID = prec.Isolation, prec.UVMID
 	}
 	return v
+}
+
+// UVMWorkerPid is the host PID of the worker process (vmwp.exe) that runs
+// utility VM uvmID, where a hyperv pod's containers live.
+func (m *Manager) UVMWorkerPid(uvmID string) (uint32, error) {
+	return uvmWorkerPid(uvmID)
 }
 
 // ListContainers returns the containers that match f, oldest first.
