@@ -56,6 +56,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"kubelet updates the status of a pod whose namespace a test just deleted; the Node authorizer no longer relates them"},
 	{regexp.MustCompile(`unable to create new content in namespace test[a-z]+ because it is being terminated|kube-api-access-[a-z0-9]+ podName`),
 		"a test's namespace is deleted while kubelet still prepares a pod's token volume"},
+	{regexp.MustCompile(`empty_dir\.go:\d+\] Unmount skipped because path does not exist: .*/volumes/kubernetes\.io~(projected|empty-dir)/`),
+		"kubelet's volume manager tears down a pod's projected or emptyDir volume a second time after its directory went with the pod (pkg/volume/emptydir/empty_dir.go, TearDownAt); seen under churn, on any runtime"},
 }
 
 // containerStatusNotFound matches kubelet's error for a ContainerStatus
@@ -169,5 +171,18 @@ func TestKubeletStartupComplaintsAccepted(t *testing.T) {
 	rejected := `E1205 23:52:56.688979    6531 kubelet.go:2697] "Skipping pod synchronization" err="container runtime is down"`
 	if got := runtimeComplaints(rejected, acceptedKubeletComplaints); len(got) != 1 {
 		t.Errorf("a runtime that is down must not be accepted: %q", got)
+	}
+}
+
+// TestChurnVolumeTeardownAccepted pins the second teardown of a gone
+// pod's volume (CI, TestChurn) as accepted, and a failed unmount as not.
+func TestChurnVolumeTeardownAccepted(t *testing.T) {
+	accepted := `W1206 03:54:03.134398   23389 empty_dir.go:533] Unmount skipped because path does not exist: /tmp/wkc-1066653002/kubelet/pods/5bd6c298-a9a1-4b45-a3f8-b978ac7e427c/volumes/kubernetes.io~projected/kube-api-access-jh2lb`
+	if got := runtimeComplaints(accepted, acceptedKubeletComplaints); len(got) != 0 {
+		t.Errorf("volume teardown line not accepted: %s", accepted)
+	}
+	rejected := `E1206 03:54:03.134398   23389 empty_dir.go:540] "Unmount failed" err="device or resource busy" path="/tmp/wkc/kubelet/pods/x/volumes/kubernetes.io~empty-dir/data"`
+	if got := runtimeComplaints(rejected, acceptedKubeletComplaints); len(got) != 1 {
+		t.Errorf("a failed unmount must not be accepted: %q", got)
 	}
 }
