@@ -196,3 +196,15 @@ func TestClientProductType(t *testing.T) {
 	assert.False(t, ClientProductType(2))
 	assert.False(t, ClientProductType(3))
 }
+
+func TestWindowsDefaults(t *testing.T) {
+	// kubelet v1.37's pause image: kubeadm's PauseVersion
+	// (cmd/kubeadm/app/constants/constants.go) in k8s.io/kubernetes v1.37.2.
+	assert.Equal(t, "registry.k8s.io/pause:3.10.2", WindowsSandboxImage)
+	assert.Regexp(t, `^registry\.k8s\.io/pause:\d+\.\d+(\.\d+)?$`, WindowsSandboxImage)
+	cni := windowsCNI()
+	assert.Equal(t, []string{`C:\opt\cni\bin`}, cni.BinDirs)
+	assert.Equal(t, `C:\etc\cni\net.d`, cni.ConfDir)
+	cni.BinDirs[0] = "changed"
+	assert.Equal(t, `C:\opt\cni\bin`, windowsCNI().BinDirs[0], "every call gets its own copy")
+}

@@ -18,12 +18,27 @@ type Paths struct {
 	Config string
 }
 
+// WindowsSandboxImage is the default pause image of Windows nodes: the one
+// kubelet v1.37's release uses (kubeadm's PauseVersion), a multi-platform
+// image with a variant per Windows build, so a fresh node runs pods
+// without configuration.
+const WindowsSandboxImage = "registry.k8s.io/pause:3.10.2"
+
+// windowsCNI are the CNI locations of Windows nodes: where the Windows
+// node guides (sig-windows-tools, the Calico and Flannel installers) put
+// plugin binaries and network configurations, so that they work
+// unchanged. containerd's own default is under Program Files.
+func windowsCNI() CNI {
+	return CNI{BinDirs: []string{`C:\opt\cni\bin`}, ConfDir: `C:\etc\cni\net.d`}
+}
+
 // Default returns the complete default configuration for this OS.
 func Default() *Config {
 	return &Config{
 		DefaultRuntime: defaultRuntimeName(),
 		Runtimes:       defaultRuntimes(),
 		Image: Image{
+			SandboxImage:           defaultSandboxImage(),
 			InsecureRegistries:     []string{},
 			Mirrors:                map[string][]string{},
 			MaxConcurrentDownloads: 3,

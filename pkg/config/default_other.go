@@ -23,3 +23,6 @@ func defaultRuntimes() map[string]Runtime {
 func defaultCNI() CNI {
 	return CNI{BinDirs: []string{"/usr/lib/cni", "/opt/cni/bin"}, ConfDir: "/etc/cni/net.d"}
 }
+
+// defaultSandboxImage is "": Linux pods run wincri's own pause process.
+func defaultSandboxImage() string { return "" }

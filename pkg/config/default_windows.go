@@ -27,6 +27,6 @@ func defaultRuntimes() map[string]Runtime {
 	}
 }
 
-func defaultCNI() CNI {
-	return CNI{BinDirs: []string{`C:\Program Files\wincri\cni\bin`}, ConfDir: `C:\ProgramData\wincri\cni\conf`}
-}
+func defaultCNI() CNI { return windowsCNI() }
+
+func defaultSandboxImage() string { return WindowsSandboxImage }

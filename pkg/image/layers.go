@@ -3,13 +3,13 @@ package image
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
+	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -21,6 +21,8 @@ import (
 // directories without a record are leftovers of a crash.
 type layerStore struct {
 	root string
+	// remove deletes a layer directory: removeLayerDir; tests replace it.
+	remove func(ctx context.Context, dir string) error
 
 	// flight deduplicates layer downloads and unpacks across pulls.
 	flight flight
@@ -35,7 +37,7 @@ func newLayerStore(root string) (*layerStore, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
-	return &layerStore{root: root, leases: map[string]int{}}, nil
+	return &layerStore{root: root, remove: removeLayerDir, leases: map[string]int{}}, nil
 }
 
 func (l *layerStore) dir(chainID string) string {
@@ -107,11 +109,24 @@ func (l *layerStore) collect(ctx context.Context, st *store.Store) (int, error) 
 	}
 	var errs []error
 	for _, c := range unused {
-		if err := removeLayerDir(ctx, l.dir(c)); err != nil {
-			errs = append(errs, fmt.Errorf("removing layer %s: %w", c, err))
+		if err := l.removeLeftover(ctx, st, l.dir(c)); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return len(unused), errors.Join(errs...)
+}
+
+// removeLeftover removes a layer directory that no record owns any more.
+// One that cannot be removed (Windows holds a file of it open, a broken
+// import left it unremovable) is logged and quarantined, and the next
+// start tries again: one bad directory never stops the image service.
+// Only a failure of the state store is returned.
+func (l *layerStore) removeLeftover(ctx context.Context, st *store.Store, dir string) error {
+	if err := l.remove(ctx, dir); err != nil {
+		klog.FromContext(ctx).Error(err, "A leftover layer directory cannot be removed; it is quarantined and retried at the next start", "path", dir)
+		return st.QuarantineLeftover("layer", dir, err.Error())
+	}
+	return st.ReleaseLeftover("layer", dir)
 }
 
 // removeOrphans deletes layer directories that have no record: unpacks
@@ -129,7 +144,7 @@ func (l *layerStore) removeOrphans(ctx context.Context, st *store.Store) error {
 			return tx.Get(bucketLayers, chainID, &r)
 		})
 		if errors.Is(err, errdefs.ErrNotFound) {
-			if err := removeLayerDir(ctx, filepath.Join(l.root, e.Name())); err != nil {
+			if err := l.removeLeftover(ctx, st, filepath.Join(l.root, e.Name())); err != nil {
 				errs = append(errs, err)
 			}
 		} else if err != nil {

@@ -103,6 +103,42 @@ func (s *Store) Quarantine(bucket, key, reason string) (Quarantined, error) {
 	return q, err
 }
 
+// leftoverPrefix marks quarantine entries for things on disk rather than
+// records: Bucket is leftoverPrefix+kind, Key the path.
+const leftoverPrefix = "leftover:"
+
+// QuarantineLeftover records that path, a leftover of kind ("layer": a
+// directory an interrupted unpack left) could not be removed, for reason.
+// Its owner carries on without it and retries later; the entry is listed
+// and counted with the quarantined records until ReleaseLeftover. A
+// second call for the same path updates the entry.
+func (s *Store) QuarantineLeftover(kind, path, reason string) error {
+	q := Quarantined{Bucket: leftoverPrefix + kind, Key: path, Reason: reason, At: time.Now().UTC()}
+	data, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(btx *bolt.Tx) error {
+		qb, err := btx.CreateBucketIfNotExists([]byte(quarantineBucket))
+		if err != nil {
+			return err
+		}
+		return qb.Put([]byte(q.Bucket+"/"+q.Key), data)
+	})
+}
+
+// ReleaseLeftover drops the quarantine entry of a leftover that is gone
+// now; none is no error.
+func (s *Store) ReleaseLeftover(kind, path string) error {
+	return s.db.Update(func(btx *bolt.Tx) error {
+		qb := btx.Bucket([]byte(quarantineBucket))
+		if qb == nil {
+			return nil
+		}
+		return qb.Delete([]byte(leftoverPrefix + kind + "/" + path))
+	})
+}
+
 // moveToQuarantine stores q in the quarantine bucket and deletes the
 // record from b, in the caller's transaction.
 func moveToQuarantine(btx *bolt.Tx, b *bolt.Bucket, q Quarantined) error {

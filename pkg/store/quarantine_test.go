@@ -116,3 +116,24 @@ func TestQuarantineARecordItsOwnerCannotUse(t *testing.T) {
 	_, err = s.Quarantine("pods", "a", "again")
 	assert.True(t, errdefs.IsNotFound(err), "%v", err)
 }
+
+// A leftover on disk that cannot be removed (a layer directory a crash
+// left half-written and Windows holds open) goes to the same quarantine as
+// a record: listed, counted, and released once a retry removes it.
+func TestQuarantineALeftoverOnDisk(t *testing.T) {
+	s, _ := open(t)
+	const dir = `C:\ProgramData\wincri\root\images\layers\abc`
+	require.NoError(t, s.QuarantineLeftover("layer", dir, "the process cannot access the file"))
+	require.NoError(t, s.QuarantineLeftover("layer", dir, "access is denied"), "a retry that fails again updates the entry")
+	recs, err := s.QuarantinedRecords()
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "leftover:layer", recs[0].Bucket)
+	assert.Equal(t, dir, recs[0].Key)
+	assert.Equal(t, "access is denied", recs[0].Reason)
+	assert.Equal(t, 1, s.QuarantinedCount())
+
+	require.NoError(t, s.ReleaseLeftover("layer", dir))
+	require.NoError(t, s.ReleaseLeftover("layer", dir), "releasing what is not there is no error")
+	assert.Equal(t, 0, s.QuarantinedCount())
+}
