@@ -1,6 +1,8 @@
 // Command wincri is a Kubernetes CRI runtime for Windows nodes.
 //
-//	wincri [--config FILE] [--root DIR] [--state DIR] [--listen ENDPOINT] [-v N]
+//	wincri [--config FILE] [--root DIR] [--state DIR] [--listen ENDPOINT] [--log-file FILE] [-v N]
+//	wincri --register-service [--service-name NAME] [flags]   (Windows)
+//	wincri --unregister-service [--service-name NAME]         (Windows)
 //	wincri version
 //	wincri config default
 package main
@@ -13,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"k8s.io/klog/v2"
@@ -62,6 +65,12 @@ func configCommand(args []string, stdout io.Writer) error {
 
 type flags struct {
 	config, root, state, listen string
+	// logFile receives the log instead of stderr; a panic.log beside it
+	// receives a crash's stack.
+	logFile string
+	// register and unregister act on the Windows service serviceName.
+	register, unregister bool
+	serviceName          string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -73,6 +82,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.root, "root", def.Root, "directory for persistent state: images, layers, the state database")
 	fs.StringVar(&f.state, "state", def.State, "directory for runtime state: sockets, bundles, network namespaces")
 	fs.StringVar(&f.listen, "listen", def.Listen, "CRI endpoint (unix:///path or npipe:////./pipe/name)")
+	fs.StringVar(&f.logFile, "log-file", "", "write the log to this file instead of stderr, and a crash's stack to panic.log beside it")
+	fs.BoolVar(&f.register, "register-service", false, "register wincri, with the other flags given, as a Windows service, and exit")
+	fs.BoolVar(&f.unregister, "unregister-service", false, "remove the Windows service, and exit")
+	fs.StringVar(&f.serviceName, "service-name", defaultServiceName, "name of the Windows service wincri registers as and runs as")
 	klog.InitFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n\nFlags:\n")
@@ -84,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default)", fs.Arg(0))
 	}
+	if f.register && f.unregister {
+		return nil, errors.New("--register-service and --unregister-service exclude each other")
+	}
 	return f, nil
 }
 
@@ -91,6 +107,9 @@ func serve(args []string, stderr io.Writer) error {
 	f, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if f.unregister {
+		return unregisterService(f.serviceName)
 	}
 	// Everything the user can get wrong is checked before anything is
 	// created on disk.
@@ -107,11 +126,21 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", dir.flag, err)
 		}
 	}
+	if f.register {
+		return registerService(f.serviceName, serviceArgs(args, filepath.Join(filepath.Dir(f.root), "wincri.log")))
+	}
+	if f.logFile != "" {
+		closeLog, err := logToFile(f.logFile)
+		if err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer closeLog()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = klog.NewContext(ctx, klog.Background())
 	klog.FromContext(ctx).Info("Starting wincri", "version", version.Version(), "config", f.config)
-	return withService(ctx, func(ctx context.Context) error {
+	return withService(ctx, f.serviceName, func(ctx context.Context) error {
 		return daemon.Run(ctx, daemon.Options{Config: cfg, Root: f.root, State: f.state, Endpoint: ep})
 	})
 }

@@ -67,3 +67,18 @@ func TestBadInputFailsBeforeCreatingAnything(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceFlags(t *testing.T) {
+	var out bytes.Buffer
+	err := run([]string{"--register-service", "--unregister-service"}, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exclude each other")
+
+	f, err := parseFlags([]string{"--service-name", "wincri-b", "--log-file", `C:\w.log`}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, "wincri-b", f.serviceName)
+	assert.Equal(t, `C:\w.log`, f.logFile)
+	f, err = parseFlags(nil, &out)
+	require.NoError(t, err)
+	assert.Equal(t, "wincri", f.serviceName)
+}
