@@ -41,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "version":
 			fmt.Fprintf(stdout, "%s %s\n", version.Name, version.Version())
+			// The runhcs shim is installed beside wincri, not shipped with it.
+			fmt.Fprintf(stdout, "built and tested against containerd-shim-runhcs-v1 from hcsshim %s\n", version.ShimVersion())
 			return nil
 		case "config":
 			return configCommand(args[1:], stdout)

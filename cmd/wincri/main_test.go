@@ -17,6 +17,7 @@ func TestSubcommands(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run([]string{"version"}, &out, &out))
 	assert.True(t, strings.HasPrefix(out.String(), "wincri "), out.String())
+	assert.Regexp(t, `built and tested against containerd-shim-runhcs-v1 from hcsshim v0\.\d+\.\d+`, out.String())
 
 	out.Reset()
 	require.NoError(t, run([]string{"config", "default"}, &out, &out))

@@ -44,3 +44,30 @@ func fromBuildInfo(info *debug.BuildInfo) string {
 	}
 	return v
 }
+
+// hcsshimModule provides containerd-shim-runhcs-v1, the Windows shim.
+const hcsshimModule = "github.com/Microsoft/hcsshim"
+
+// ShimVersion is the hcsshim version wincri is built and tested against:
+// a node should run the containerd-shim-runhcs-v1 of that release.
+// "(unknown)" without build information.
+func ShimVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	return shimFromBuildInfo(info)
+}
+
+func shimFromBuildInfo(info *debug.BuildInfo) string {
+	for _, d := range info.Deps {
+		if d.Path != hcsshimModule {
+			continue
+		}
+		if d.Replace != nil {
+			return d.Replace.Version
+		}
+		return d.Version
+	}
+	return "(unknown)"
+}

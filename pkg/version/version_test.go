@@ -24,3 +24,20 @@ func TestFromBuildInfo(t *testing.T) {
 		})
 	}
 }
+
+func TestShimFromBuildInfo(t *testing.T) {
+	tests := []struct {
+		name string
+		deps []*debug.Module
+		want string
+	}{
+		{name: "hcsshim", deps: []*debug.Module{{Path: "k8s.io/klog/v2", Version: "v2.1.0"}, {Path: "github.com/Microsoft/hcsshim", Version: "v0.15.0"}}, want: "v0.15.0"},
+		{name: "replaced", deps: []*debug.Module{{Path: "github.com/Microsoft/hcsshim", Version: "v0.15.0", Replace: &debug.Module{Path: "../hcsshim", Version: "v0.15.1-fix"}}}, want: "v0.15.1-fix"},
+		{name: "absent", want: "(unknown)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, shimFromBuildInfo(&debug.BuildInfo{Deps: tt.deps}))
+		})
+	}
+}
