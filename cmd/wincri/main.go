@@ -123,6 +123,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := setPriorityClass(cfg.PriorityClass); err != nil {
+		return fmt.Errorf("priority_class: %w", err)
+	}
 	for _, dir := range []struct{ flag, path string }{{"--root", f.root}, {"--state", f.state}} {
 		if err := checkDir(dir.path); err != nil {
 			return fmt.Errorf("%s: %w", dir.flag, err)

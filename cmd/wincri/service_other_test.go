@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -23,4 +24,17 @@ func TestServiceRegistrationNeedsWindows(t *testing.T) {
 		require.ErrorIs(t, err, errNoServiceManager, "%v", args)
 	}
 	assert.NoDirExists(t, filepath.Join(dir, "root"), "nothing created")
+}
+
+// A Windows priority class off Windows is refused before anything is
+// created, not silently dropped.
+func TestPriorityClassNeedsWindows(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte("priority_class = \"above_normal\"\n"), 0o600))
+	var out bytes.Buffer
+	err := run([]string{"--config", cfg, "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state")}, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "priority_class")
+	assert.NoDirExists(t, filepath.Join(dir, "root"))
 }

@@ -31,6 +31,10 @@ const minSandboxOSBuild = 14393
 type Config struct {
 	// DefaultRuntime is the handler used when a pod names none.
 	DefaultRuntime string `toml:"default_runtime" json:"default_runtime"`
+	// PriorityClass is the Windows priority class of wincri and of the
+	// shims it starts (PriorityClassValue's names); "" leaves them at the
+	// class they start with.
+	PriorityClass string `toml:"priority_class" json:"priority_class"`
 	// Runtimes maps a RuntimeClass handler name to how it runs pods.
 	Runtimes map[string]Runtime `toml:"runtimes" json:"runtimes"`
 	Image    Image              `toml:"image" json:"image"`
@@ -227,6 +231,9 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := c.Runtimes[c.DefaultRuntime]; !ok {
 		return fmt.Errorf("default_runtime: %q is not a configured handler (have %s)", c.DefaultRuntime, strings.Join(c.HandlerNames(), ", "))
+	}
+	if _, err := PriorityClassValue(c.PriorityClass); err != nil {
+		return fmt.Errorf("priority_class: %w", err)
 	}
 	for _, name := range c.HandlerNames() {
 		rt := c.Runtimes[name]

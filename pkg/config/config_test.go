@@ -208,3 +208,38 @@ func TestWindowsDefaults(t *testing.T) {
 	cni.BinDirs[0] = "changed"
 	assert.Equal(t, `C:\opt\cni\bin`, windowsCNI().BinDirs[0], "every call gets its own copy")
 }
+
+func TestPriorityClass(t *testing.T) {
+	tests := []struct {
+		name    string
+		want    uint32
+		wantErr bool
+	}{
+		{name: "", want: 0},
+		{name: "above_normal", want: 0x8000}, // ABOVE_NORMAL_PRIORITY_CLASS
+		{name: "high", want: 0x80},           // HIGH_PRIORITY_CLASS
+		{name: "idle", want: 0x40},
+		{name: "below_normal", want: 0x4000},
+		{name: "normal", want: 0x20},
+		{name: "realtime", wantErr: true},
+		{name: "AboveNormal", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PriorityClassValue(tt.name)
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "above_normal", "lists the valid names")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := Parse([]byte("priority_class = \"realtime\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "priority_class")
+	c, err := Parse([]byte("priority_class = \"above_normal\"\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "above_normal", c.PriorityClass)
+}

@@ -58,6 +58,8 @@ var defaultTemplate = template.Must(template.New("config").Funcs(template.FuncMa
 
 # Handler used when a pod names no RuntimeClass handler.
 default_runtime = {{q .DefaultRuntime}}
+# Windows priority class of wincri and its shims: idle, below_normal, normal, above_normal, high ("" = unchanged).
+priority_class = {{q .PriorityClass}}
 {{range $name, $rt := .Runtimes}}
 # One table per RuntimeClass handler.
 [runtimes.{{$name}}]

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/sandbox"
@@ -55,10 +56,13 @@ func newServices(ctx context.Context, opts Options, db *store.Store, reg prometh
 		LoggerPath: loggerPath,
 		Logger:     klog.FromContext(ctx),
 		NewShims: func(onEvent func(shim.Event)) (shim.Manager, error) {
+			// Config.Validate has checked the name.
+			priority, _ := config.PriorityClassValue(opts.Config.PriorityClass)
 			s, err := shim.NewManager(shim.ManagerOpts{
-				StateDir: filepath.Join(opts.State, "shim"),
-				OnEvent:  onEvent,
-				Logger:   klog.FromContext(ctx).WithName("shim"),
+				StateDir:      filepath.Join(opts.State, "shim"),
+				OnEvent:       onEvent,
+				Logger:        klog.FromContext(ctx).WithName("shim"),
+				PriorityClass: priority,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("shim driver: %w", err)

@@ -47,6 +47,11 @@ type ManagerOpts struct {
 	OnEvent func(Event)
 	// Debug asks the shims for debug logs.
 	Debug bool
+	// PriorityClass is the Windows priority class given to every shim
+	// launched (config.PriorityClassValue); 0 leaves the shim's own. A
+	// shim's serve process does not inherit an above-normal class from
+	// the start command, so it is set on the running shim.
+	PriorityClass uint32
 	// Logger receives the logs of background work: the events service
 	// and the shims' own logs. klog.Background() when unset.
 	Logger klog.Logger

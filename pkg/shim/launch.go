@@ -69,7 +69,14 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	}
 	addr.ShimID, addr.Bundle = shimID, opts.Bundle
 	logger.V(2).Info("Shim started", "address", addr.Address, "version", addr.Version)
-	return d.attach(ctx, addr, logStream, true)
+	s, err := d.attach(ctx, addr, logStream, true)
+	if err == nil && d.opts.PriorityClass != 0 {
+		// The shim runs either way; a class it did not get is logged.
+		if perr := setPriorityClass(s.Pid(), d.opts.PriorityClass); perr != nil {
+			logger.Error(perr, "Setting the shim's priority class", logkeys.ShimPid, s.Pid())
+		}
+	}
+	return s, err
 }
 
 // start runs `<shim> ... -id ID start` in the bundle and parses its reply.

@@ -104,3 +104,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 	// from reaching the start helper.
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// setPriorityClass: priority classes are Windows'; ManagerOpts.PriorityClass
+// is never set elsewhere (cmd/wincri refuses priority_class off Windows).
+func setPriorityClass(pid int, _ uint32) error {
+	return fmt.Errorf("process %d: priority classes exist on Windows only: %w", pid, errdefs.ErrNotImplemented)
+}

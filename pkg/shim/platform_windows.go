@@ -14,6 +14,7 @@ import (
 
 	"github.com/Microsoft/go-winio"
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/windows"
 )
 
 // deleteInBundle: Windows cannot remove a directory that is a running
@@ -92,3 +93,16 @@ func openShimLog(namespace, shimID, _ string) (io.ReadCloser, error) {
 }
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// setPriorityClass gives process pid the Windows priority class.
+func setPriorityClass(pid int, class uint32) error {
+	h, err := windows.OpenProcess(windows.PROCESS_SET_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return fmt.Errorf("opening process %d: %w", pid, err)
+	}
+	defer windows.CloseHandle(h)
+	if err := windows.SetPriorityClass(h, class); err != nil {
+		return fmt.Errorf("setting the priority class of process %d: %w", pid, err)
+	}
+	return nil
+}
