@@ -12,6 +12,7 @@ import (
 
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/sandbox"
 )
@@ -28,8 +29,8 @@ type ImageService interface {
 	// ErrFailedPrecondition for one that containers use.
 	Remove(ctx context.Context, ref string) error
 	FsInfo(ctx context.Context) (image.FsUsage, error)
-	// Host is the platform images are chosen for.
-	Host() image.Host
+	// TargetsFor is the pod platform of a handler, and every handler's.
+	TargetsFor(ctx context.Context, cfg *config.Config, handler string) (image.Target, []image.Target, error)
 	// Pinned reports whether kubelet's image GC must keep the image.
 	Pinned(img *image.Image) bool
 }
@@ -40,20 +41,11 @@ var _ ImageService = (*image.Service)(nil)
 // the image's variant for (the default handler's when handler is ""),
 // with every handler's for errors to name those that can run it.
 func (s *Server) imageTarget(ctx context.Context, handler string) (image.Target, []image.Target, error) {
-	name, rt, err := s.cfg.Runtime(handler)
+	name, _, err := s.cfg.Runtime(handler)
 	if err != nil {
 		return image.Target{}, nil, invalidImageField("image.runtime_handler", err.Error())
 	}
-	var pause *image.Image
-	if ref := s.cfg.Image.SandboxImage; ref != "" {
-		pause, _ = s.images.Status(ctx, ref) // absent: the pull decides
-	}
-	host := s.images.Host()
-	t, err := image.TargetFor(host, name, rt, pause)
-	if err != nil {
-		return image.Target{}, nil, err
-	}
-	return t, image.Targets(s.cfg, host, pause), nil
+	return s.images.TargetsFor(ctx, s.cfg, name)
 }
 
 // podHandler is the runtime handler of the ready pod that a pull's

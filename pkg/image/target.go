@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -86,6 +87,22 @@ func TargetFor(h Host, name string, rt config.Runtime, pause *Image) (Target, er
 		}
 	}
 	return t, nil
+}
+
+// TargetsFor is the target of the configured handler name, with every
+// configured handler's for errors to name those that can run an image.
+// The sandbox image's present variants decide a hyperv handler's default
+// utility VM build; when it is absent, the pull decides.
+func (s *Service) TargetsFor(ctx context.Context, cfg *config.Config, name string) (Target, []Target, error) {
+	var pause *Image
+	if ref := cfg.Image.SandboxImage; ref != "" {
+		pause, _ = s.Status(ctx, ref)
+	}
+	t, err := TargetFor(s.host, name, cfg.Runtimes[name], pause)
+	if err != nil {
+		return Target{}, nil, err
+	}
+	return t, Targets(cfg, s.host, pause), nil
 }
 
 // Targets are the targets of every configured handler, in name order,

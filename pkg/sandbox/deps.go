@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 
+	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
 	"github.com/wincri/wincri/pkg/network"
 )
@@ -26,6 +27,8 @@ type Images interface {
 	// pulling that variant from the image's index when only another is
 	// present; ErrFailedPrecondition when none suits.
 	ResolveFor(ctx context.Context, ref string, t image.Target, handlers []image.Target) (*image.Image, error)
+	// TargetsFor is the pod platform of a handler, and every handler's.
+	TargetsFor(ctx context.Context, cfg *config.Config, handler string) (image.Target, []image.Target, error)
 	// Pull fetches the sandbox image when it is missing.
 	Pull(ctx context.Context, ref string, opts image.PullOptions) (string, error)
 	// Host is the platform images are checked against.

@@ -101,6 +101,11 @@ func (f fakeImages) ResolveFor(ctx context.Context, ref string, _ image.Target, 
 	return f.Resolve(ctx, ref)
 }
 
+func (f fakeImages) TargetsFor(_ context.Context, cfg *config.Config, name string) (image.Target, []image.Target, error) {
+	t, err := image.TargetFor(f.Host(), name, cfg.Runtimes[name], nil)
+	return t, image.Targets(cfg, f.Host(), nil), err
+}
+
 func (fakeImages) Host() image.Host { return image.Host{OS: "linux", Architecture: "amd64"} }
 
 func (fakeImages) Pull(context.Context, string, image.PullOptions) (string, error) {

@@ -238,19 +238,14 @@ func (m *Manager) sandboxImage(ctx context.Context, h isolation.Handler) (*image
 // utility VM was found to run; "" takes the handler's configuration and
 // the sandbox image's variants.
 func (m *Manager) imageTarget(ctx context.Context, h isolation.Handler, uvm string) (image.Target, []image.Target, error) {
-	var pause *image.Image
-	if ref := m.cfg.Image.SandboxImage; ref != "" {
-		pause, _ = m.images.Resolve(ctx, ref) // absent: the pull decides
-	}
-	host := m.images.Host()
-	t, err := image.TargetFor(host, h.Name, m.cfg.Runtimes[h.Name], pause)
+	t, handlers, err := m.images.TargetsFor(ctx, m.cfg, h.Name)
 	if err != nil {
 		return image.Target{}, nil, err
 	}
 	if v, err := winversion.Parse(uvm); err == nil && h.HyperV() {
 		t.UVM = v
 	}
-	return t, image.Targets(m.cfg, host, pause), nil
+	return t, handlers, nil
 }
 
 // destroyPod undoes everything a pod may have, in reverse order, and
