@@ -9,15 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-	"time"
 
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 )
-
-// loggerReadyTimeout bounds the wait for a logger wincri started itself,
-// as the shims bound theirs.
-const loggerReadyTimeout = 10 * time.Second
 
 // startFIFOLogger starts the logging process the way runc-v2 starts it
 // for a binary:// URI: the query as argument pairs, the output streams
@@ -53,11 +48,8 @@ func startFIFOLogger(ctx context.Context, loggerPath, logURI string, stdout, std
 	// init does.
 	go func() { _ = cmd.Wait() }()
 
-	_ = readyR.SetReadDeadline(time.Now().Add(loggerReadyTimeout))
-	var b [1]byte
-	if n, err := readyR.Read(b[:]); n != 1 {
-		_ = cmd.Process.Kill()
-		return fmt.Errorf("the logging process did not get ready: %v: %w", err, errdefs.ErrUnavailable)
+	if err := awaitLoggerReady(cmd.Process, readyR); err != nil {
+		return err
 	}
 	klog.FromContext(ctx).V(2).Info("Started the logging process for a container with stdin", "pid", cmd.Process.Pid)
 	return nil

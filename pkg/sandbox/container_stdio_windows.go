@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-	"time"
 
 	"github.com/Microsoft/go-winio"
 	"github.com/containerd/errdefs"
@@ -17,10 +16,6 @@ import (
 	"github.com/wincri/wincri/pkg/crilog/logger"
 	"github.com/wincri/wincri/pkg/logkeys"
 )
-
-// loggerReadyTimeout bounds the wait for the logging process to serve
-// its pipes.
-const loggerReadyTimeout = 10 * time.Second
 
 // taskStdio gives runhcs named pipes for the container's stdio, as
 // containerd does (pkg/cio/io_windows.go): runhcs gives stdin and a
@@ -77,21 +72,8 @@ func startPipeLogger(ctx context.Context, loggerPath string, o logger.Options) (
 	if err != nil {
 		return nil, fmt.Errorf("starting the logging process: %w", err)
 	}
-	ready := make(chan error, 1)
-	go func() {
-		var b [1]byte
-		_, err := io.ReadFull(readyR, b[:])
-		ready <- err
-	}()
-	select {
-	case err = <-ready:
-	case <-time.After(loggerReadyTimeout):
-		err = fmt.Errorf("no answer in %s", loggerReadyTimeout)
-	}
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = readyR.Close()
-		return nil, fmt.Errorf("the logging process did not get ready: %v: %w", err, errdefs.ErrUnavailable)
+	if err := awaitLoggerReady(cmd.Process, readyR); err != nil {
+		return nil, err
 	}
 	// Reap it when it ends while wincri runs.
 	go func() { _ = cmd.Wait() }()
