@@ -5,6 +5,7 @@
 //	wincri --unregister-service [--service-name NAME]         (Windows)
 //	wincri version
 //	wincri config default
+//	wincri shim-version [PATH]   (is the runhcs shim the release wincri is tested against?)
 package main
 
 import (
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return nil
 		case "config":
 			return configCommand(args[1:], stdout)
+		case "shim-version":
+			return shimVersionCommand(args[1:], stdout)
 		case "pause":
 			os.Exit(pause.Run())
 		}
@@ -90,14 +93,14 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.serviceName, "service-name", defaultServiceName, "name of the Windows service wincri registers as and runs as")
 	klog.InitFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n       wincri shim-version [PATH]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default, shim-version)", fs.Arg(0))
 	}
 	if f.register && f.unregister {
 		return nil, errors.New("--register-service and --unregister-service exclude each other")

@@ -83,3 +83,23 @@ func TestServiceFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "wincri", f.serviceName)
 }
+
+func TestShimVersionCommandErrors(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	tests := []struct {
+		name, want string
+		args       []string
+	}{
+		{name: "usage", args: []string{"shim-version", "a", "b"}, want: "usage: wincri shim-version [PATH]"},
+		{name: "missing shim", args: []string{"shim-version", filepath.Join(t.TempDir(), "containerd-shim-runhcs-v1.exe")}, want: "install hcsshim"},
+		{name: "not the shim", args: []string{"shim-version", self}, want: "not containerd-shim-runhcs-v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(tt.args, &out, &out)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
