@@ -41,7 +41,8 @@ type Image struct {
 	Config ocispec.Image `json:"config"`
 	// ChainIDs are the layers, base first.
 	ChainIDs []string `json:"chainIDs"`
-	// Size is the disk space of the unpacked layers, in bytes.
+	// Size is the disk space of the unpacked layers and the config, in
+	// bytes.
 	Size int64 `json:"size"`
 	// Pulled is when the image was last pulled.
 	Pulled time.Time `json:"pulled"`

@@ -122,7 +122,11 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 			s.layers.flight.finish(job.chainID, c, "", err)
 		}()
 	}
-	var size int64
+	// The image's size is the space it takes: its unpacked layers and its
+	// config, which a layerless image has alone. kubelet's CRI client
+	// refuses an image status of size 0 (k8s.io/cri-client
+	// pkg/remote_image.go, ImageStatus).
+	size := res.configSize
 	for i, c := range calls {
 		if _, err := c.wait(ctx); err != nil {
 			return "", pullError(ctx, fmt.Errorf("layer %d (%s): %w", i+1, res.layers[i].Digest, err))

@@ -393,3 +393,23 @@ func TestParallelDownloadsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, peak, "layer downloads run in parallel up to the limit")
 }
+
+// A layerless image (only a config, as `FROM scratch` with no files
+// gives) still takes space: its config. kubelet's and crictl's CRI client
+// refuses an image status whose size is 0 ("Id or size of image ... is
+// not set", k8s.io/cri-client pkg/remote_image.go, ImageStatus), so the
+// size counts the config, as containerd's counts every blob of the image
+// (core/images/image.go, Size).
+func TestPullLayerlessImageHasASize(t *testing.T) {
+	reg := startRegistry(t)
+	img := imageOf(t, "linux", "amd64", "")
+	ref := reg.push(t, "scratch/config-only:1", img)
+	s := newTestService(t, linuxHost(), nil)
+	_, err := s.Pull(context.Background(), ref, PullOptions{})
+	require.NoError(t, err)
+	st, err := s.Status(context.Background(), ref)
+	require.NoError(t, err)
+	raw, err := img.RawConfigFile()
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(raw)), st.Size)
+}

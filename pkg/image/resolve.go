@@ -24,6 +24,7 @@ type resolved struct {
 	manifestDigest digest.Digest
 	config         ocispec.Image
 	configDigest   digest.Digest
+	configSize     int64
 	// offered are the platforms of the index, nil for a single manifest.
 	offered []ocispec.Platform
 	layers  []ocispec.Descriptor
@@ -166,6 +167,7 @@ func (r *resolved) readImage(img v1.Image) error {
 	}
 	r.manifestDigest = digest.Digest(md.String())
 	r.configDigest = digest.Digest(m.Config.Digest.String())
+	r.configSize = int64(len(raw))
 	if got := digest.FromBytes(raw); got != r.configDigest {
 		return fmt.Errorf("config hashes to %s, manifest says %s: %w", got, r.configDigest, errdefs.ErrDataLoss)
 	}
