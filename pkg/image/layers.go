@@ -3,9 +3,11 @@ package image
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
@@ -127,6 +129,26 @@ func (l *layerStore) removeLeftover(ctx context.Context, st *store.Store, dir st
 		return st.QuarantineLeftover("layer", dir, err.Error())
 	}
 	return st.ReleaseLeftover("layer", dir)
+}
+
+// discard removes the directory of a layer being unpacked, which no
+// record owns: what an interrupted or failed unpack of the chain id
+// left. One that cannot be removed is moved aside, to a name no chain id
+// has, and quarantined, so that the chain id is free for the unpack at
+// once and one stuck directory never fails every later pull of the
+// layer; the next start retries its removal. An error only when it can
+// be neither removed nor moved.
+func (l *layerStore) discard(ctx context.Context, st *store.Store, dir string) error {
+	err := l.remove(ctx, dir)
+	if err == nil {
+		return nil
+	}
+	aside := fmt.Sprintf("%s.leftover-%d", dir, time.Now().UnixNano())
+	if rerr := os.Rename(dir, aside); rerr != nil {
+		return fmt.Errorf("removing partial layer %s: %w (moving it aside: %w)", dir, err, rerr)
+	}
+	klog.FromContext(ctx).Error(err, "A partial layer directory cannot be removed; it is moved aside, quarantined and retried at the next start", "path", dir, "movedTo", aside)
+	return st.QuarantineLeftover("layer", aside, err.Error())
 }
 
 // removeOrphans deletes layer directories that have no record: unpacks

@@ -259,8 +259,8 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 	dir := s.layers.dir(job.chainID)
 	// A directory without a record is a crashed unpack of this layer;
 	// this call owns the chain id, so nobody else uses it.
-	if err := removeLayerDir(ctx, dir); err != nil {
-		return layerUsage{}, fmt.Errorf("removing partial layer: %w", err)
+	if err := s.layers.discard(ctx, s.store, dir); err != nil {
+		return layerUsage{}, err
 	}
 	f, err := s.content.Open(job.blob.Digest)
 	if err != nil {
@@ -288,7 +288,12 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 		}
 	}
 	if err != nil {
-		_ = removeLayerDir(context.WithoutCancel(ctx), dir)
+		// The unpack's error is the one reported; what is left of its
+		// directory is removed or set aside, and a failure to do either
+		// is logged.
+		if derr := s.layers.discard(context.WithoutCancel(ctx), s.store, dir); derr != nil {
+			klog.FromContext(ctx).Error(derr, "Discarding the directory of a failed unpack", "path", dir)
+		}
 		return layerUsage{}, fmt.Errorf("unpacking: %w", err)
 	}
 	return usage, nil
