@@ -73,9 +73,10 @@ type flags struct {
 	// logFile receives the log instead of stderr; a panic.log beside it
 	// receives a crash's stack.
 	logFile string
-	// register and unregister act on the Windows service serviceName.
-	register, unregister bool
-	serviceName          string
+	// register and unregister act on the Windows service serviceName;
+	// runService runs as that service, under the service control manager.
+	register, unregister, runService bool
+	serviceName                      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.register, "register-service", false, "register wincri, with the other flags given, as a Windows service, and exit")
 	fs.BoolVar(&f.unregister, "unregister-service", false, "remove the Windows service, and exit")
 	fs.StringVar(&f.serviceName, "service-name", defaultServiceName, "name of the Windows service wincri registers as and runs as")
+	fs.BoolVar(&f.runService, "run-service", false, "run as the Windows service --service-name, under the service control manager (the registered command line has it)")
 	klog.InitFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n       wincri shim-version [PATH]\n\nFlags:\n")
@@ -148,7 +150,7 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	ctx = klog.NewContext(ctx, klog.Background())
 	klog.FromContext(ctx).Info("Starting wincri", "version", version.Version(), "config", f.config)
-	return withService(ctx, f.serviceName, func(ctx context.Context) error {
+	return withService(ctx, f.serviceName, f.runService, func(ctx context.Context) error {
 		return daemon.Run(ctx, daemon.Options{Config: cfg, Root: f.root, State: f.state, Endpoint: ep})
 	})
 }

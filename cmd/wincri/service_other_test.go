@@ -19,6 +19,7 @@ func TestServiceRegistrationNeedsWindows(t *testing.T) {
 	for _, args := range [][]string{
 		{"--register-service", "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--config", filepath.Join(dir, "absent.toml")},
 		{"--unregister-service"},
+		{"--run-service", "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--config", filepath.Join(dir, "absent.toml")},
 	} {
 		err := run(args, &out, &out)
 		require.ErrorIs(t, err, errNoServiceManager, "%v", args)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -37,7 +39,7 @@ func registerService(name string, args []string) error {
 		return fmt.Errorf("service %s is already registered; --unregister-service first", name)
 	}
 	s, err := m.CreateService(name, exe, mgr.Config{
-		DisplayName:  "wincri",
+		DisplayName:  serviceDisplayName(name),
 		Description:  "Kubernetes CRI runtime for Windows nodes (" + version.Version() + ")",
 		StartType:    mgr.StartAutomatic,
 		ErrorControl: mgr.ErrorNormal,
@@ -83,13 +85,15 @@ func unregisterService(name string) error {
 	return nil
 }
 
-// withService runs serve under the service control manager when the
-// process was started as a Windows service, translating Stop and
-// Shutdown into cancelling serve's context, and writing start, stop and
-// failure to the event log. Otherwise it runs serve with ctx as it is.
-func withService(ctx context.Context, name string, serve func(context.Context) error) error {
-	isService, err := svc.IsWindowsService()
-	if err != nil || !isService {
+// withService runs serve under the service control manager when
+// runService is set, as the registered command line has it, translating
+// Stop and Shutdown into cancelling serve's context, and writing start,
+// stop and failure to the event log. Otherwise it runs serve with ctx as
+// it is. The flag, not svc.IsWindowsService's guess from the parent
+// process, decides, as containerd's --run-service does
+// (cmd/containerd/command/service_windows.go, launchService).
+func withService(ctx context.Context, name string, runService bool, serve func(context.Context) error) error {
+	if !runService {
 		return serve(ctx)
 	}
 	h := &serviceHandler{serve: serve, parent: ctx}
@@ -98,7 +102,10 @@ func withService(ctx context.Context, name string, serve func(context.Context) e
 		h.elog = elog
 	}
 	if err := svc.Run(name, h); err != nil {
-		return err
+		if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+			return fmt.Errorf("--run-service: wincri was not started by the service control manager (start it with sc.exe start %s): %w", name, err)
+		}
+		return fmt.Errorf("running as service %s: %w", name, err)
 	}
 	return h.err
 }
