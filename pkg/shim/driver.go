@@ -66,6 +66,9 @@ type Driver struct {
 	eventsAdr string
 	events    *eventServer
 	logger    klog.Logger
+	// selfDir is where wincri's executable is: shims named without a
+	// path are also looked for there.
+	selfDir string
 
 	mu     sync.Mutex
 	conns  map[string]*conn
@@ -111,6 +114,7 @@ func NewManager(opts ManagerOpts) (*Driver, error) {
 		socketDir: socketDir,
 		eventsAdr: eventsAddress(stateDir, opts.Namespace),
 		logger:    opts.Logger.WithName("shim"),
+		selfDir:   selfDir(),
 		conns:     make(map[string]*conn),
 	}
 	if d.opts.Address == "" {

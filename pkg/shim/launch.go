@@ -41,9 +41,9 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	if d.isClosed() {
 		return nil, fmt.Errorf("launch shim for %s: shim manager is closed: %w", opts.ID, errdefs.ErrUnavailable)
 	}
-	bin, err := exec.LookPath(opts.Binary)
+	bin, err := lookShim(opts.Binary, d.selfDir)
 	if err != nil {
-		return nil, fmt.Errorf("shim binary %q: %w: %w", opts.Binary, errdefs.ErrFailedPrecondition, err)
+		return nil, err
 	}
 	if err := checkBundle(opts.Bundle); err != nil {
 		return nil, err
@@ -117,9 +117,9 @@ func (d *Driver) Cleanup(ctx context.Context, binary, bundle, id string) (ExitSt
 	if binary == "" || bundle == "" || id == "" {
 		return ExitStatus{}, fmt.Errorf("clean up shim: binary, bundle and id are required: %w", errdefs.ErrInvalidArgument)
 	}
-	bin, err := exec.LookPath(binary)
+	bin, err := lookShim(binary, d.selfDir)
 	if err != nil {
-		return ExitStatus{}, fmt.Errorf("shim binary %q: %w: %w", binary, errdefs.ErrFailedPrecondition, err)
+		return ExitStatus{}, err
 	}
 	// Without its bundle the shim finds nothing to clean up.
 	if err := checkBundle(bundle); err != nil {
