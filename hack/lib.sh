@@ -1,6 +1,11 @@
 # Shell helpers shared by the hack/ scripts. Source it; it defines functions
-# only. Every cleanup helper touches only what lies under, or was made for, a
-# directory the caller owns, because other runtimes may run on the machine.
+# and the versions the scripts share, and runs nothing. Every cleanup helper
+# touches only what lies under, or was made for, a directory the caller owns,
+# because other runtimes may run on the machine.
+
+# cri-tools (crictl, critest): what hack/setup.sh installs for the Linux
+# tests and hack/release.sh ships in the Windows release.
+CRI_TOOLS_VERSION=v1.37.0
 
 # wait_for SECONDS WHAT COMMAND... retries COMMAND every half second until it
 # succeeds; fails after SECONDS.

@@ -14,8 +14,10 @@
 #                    up in PATH as upstream busybox images do
 set -euo pipefail
 
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 CONTAINERD_VERSION=v2.4.2
-CRI_TOOLS_VERSION=v1.37.0
 APT_PACKAGES=(runc containernetworking-plugins iptables iproute2 busybox-static)
 
 log() { echo "setup: $*"; }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,15 +23,44 @@ func TestDefaultIsValidAndRendersRoundTrip(t *testing.T) {
 }
 
 func TestRenderCommentsEveryKey(t *testing.T) {
-	out, err := Render(Default())
+	for name, c := range map[string]*Config{"Default": Default(), "WindowsDefault": WindowsDefault()} {
+		t.Run(name, func(t *testing.T) {
+			out, err := Render(c)
+			require.NoError(t, err)
+			lines := strings.Split(string(out), "\n")
+			for i, l := range lines {
+				if l == "" || l[0] == '#' || l[0] == '[' {
+					continue
+				}
+				require.Greater(t, i, 0)
+				assert.Equal(t, byte('#'), lines[i-1][0], "key line %q has no comment above it", l)
+			}
+		})
+	}
+}
+
+func TestWindowsDefaultRendersOnEveryOS(t *testing.T) {
+	out, err := Render(WindowsDefault())
 	require.NoError(t, err)
-	lines := strings.Split(string(out), "\n")
-	for i, l := range lines {
-		if l == "" || l[0] == '#' || l[0] == '[' {
-			continue
-		}
-		require.Greater(t, i, 0)
-		assert.Equal(t, byte('#'), lines[i-1][0], "key line %q has no comment above it", l)
+	assert.NotRegexp(t, `(?m)^\s*default_runtime\s*=`, string(out), "an unset default_runtime stays commented")
+	assert.Contains(t, string(out), "\n# default_runtime = \"process\"   (unset: follows the host: process on Windows Server, hyperv on client Windows)\n")
+
+	back, err := Parse(out)
+	require.NoError(t, err)
+	shim := "containerd-shim-runhcs-v1.exe"
+	assert.Equal(t, map[string]Runtime{
+		"process": {Shim: shim, Isolation: IsolationProcess},
+		"hyperv":  {Shim: shim, Isolation: IsolationHyperV},
+	}, back.Runtimes)
+	assert.Equal(t, "registry.k8s.io/pause:3.10.2", back.Image.SandboxImage)
+	assert.Equal(t, CNI{BinDirs: []string{`C:\opt\cni\bin`}, ConfDir: `C:\etc\cni\net.d`}, back.CNI)
+	assert.Equal(t, Default().DefaultRuntime, back.DefaultRuntime, "an absent default_runtime is this host's default")
+
+	want := WindowsDefault()
+	want.DefaultRuntime = back.DefaultRuntime
+	assert.Equal(t, want, back, "everything else parses back as it was rendered")
+	if runtime.GOOS == "windows" {
+		assert.Equal(t, Default(), back, "on Windows, the shipped configuration is the built-in default")
 	}
 }
 

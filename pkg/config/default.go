@@ -32,19 +32,45 @@ func windowsCNI() CNI {
 	return CNI{BinDirs: []string{`C:\opt\cni\bin`}, ConfDir: `C:\etc\cni\net.d`}
 }
 
+// runhcs is hcsshim's containerd shim, the one of every Windows handler.
+const runhcs = "containerd-shim-runhcs-v1.exe"
+
+// windowsRuntimes are the handlers of Windows nodes: both isolations on
+// runhcs, so that a RuntimeClass can pick either.
+func windowsRuntimes() map[string]Runtime {
+	return map[string]Runtime{
+		"process": {Shim: runhcs, Isolation: IsolationProcess},
+		"hyperv":  {Shim: runhcs, Isolation: IsolationHyperV},
+	}
+}
+
 // Default returns the complete default configuration for this OS.
 func Default() *Config {
+	return defaults(defaultRuntimeName(), defaultRuntimes(), defaultSandboxImage(), defaultCNI())
+}
+
+// WindowsDefault returns the default configuration of a Windows node,
+// whatever the OS it runs on: the configuration a Windows release ships.
+// Its DefaultRuntime is "", which Render writes as a commented key, so
+// that the node's wincri follows the host SKU (process on Windows
+// Server, hyperv on client Windows). Validate refuses it as it is; Parse
+// of its rendering takes the host's default handler.
+func WindowsDefault() *Config {
+	return defaults("", windowsRuntimes(), WindowsSandboxImage, windowsCNI())
+}
+
+func defaults(runtime string, runtimes map[string]Runtime, sandboxImage string, cni CNI) *Config {
 	return &Config{
-		DefaultRuntime: defaultRuntimeName(),
-		Runtimes:       defaultRuntimes(),
+		DefaultRuntime: runtime,
+		Runtimes:       runtimes,
 		Image: Image{
-			SandboxImage:           defaultSandboxImage(),
+			SandboxImage:           sandboxImage,
 			InsecureRegistries:     []string{},
 			Mirrors:                map[string][]string{},
 			MaxConcurrentDownloads: 3,
 			PullProgressTimeout:    Duration{5 * time.Minute},
 		},
-		CNI:    defaultCNI(),
+		CNI:    cni,
 		Stream: Streaming{Address: "127.0.0.1", Port: 0},
 	}
 }
@@ -57,7 +83,7 @@ var defaultTemplate = template.Must(template.New("config").Funcs(template.FuncMa
 }).Parse(`# wincri configuration. A missing file means exactly these defaults.
 
 # Handler used when a pod names no RuntimeClass handler.
-default_runtime = {{q .DefaultRuntime}}
+{{if .DefaultRuntime}}default_runtime = {{q .DefaultRuntime}}{{else}}# default_runtime = "process"   (unset: follows the host: process on Windows Server, hyperv on client Windows){{end}}
 # Windows priority class of wincri and its shims: idle, below_normal, normal, above_normal, high ("" = unchanged).
 priority_class = {{q .PriorityClass}}
 {{range $name, $rt := .Runtimes}}

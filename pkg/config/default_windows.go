@@ -12,20 +12,13 @@ func DefaultPaths() Paths {
 	}
 }
 
-const runhcs = "containerd-shim-runhcs-v1.exe"
-
 // defaultRuntimeName follows the host SKU: Windows Server shares its
 // kernel by default, client Windows isolates each pod in a utility VM.
 func defaultRuntimeName() string {
 	return defaultHandlerForProductType(windows.RtlGetVersion().ProductType)
 }
 
-func defaultRuntimes() map[string]Runtime {
-	return map[string]Runtime{
-		"process": {Shim: runhcs, Isolation: IsolationProcess},
-		"hyperv":  {Shim: runhcs, Isolation: IsolationHyperV},
-	}
-}
+func defaultRuntimes() map[string]Runtime { return windowsRuntimes() }
 
 func defaultCNI() CNI { return windowsCNI() }
 

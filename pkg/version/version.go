@@ -60,8 +60,17 @@ func ShimVersion() string {
 }
 
 func shimFromBuildInfo(info *debug.BuildInfo) string {
+	if v := DepVersion(info, hcsshimModule); v != "" {
+		return v
+	}
+	return "(unknown)"
+}
+
+// DepVersion is the version of a dependency module in a build's
+// information, its replacement's when replaced; "" when it is not one.
+func DepVersion(info *debug.BuildInfo, module string) string {
 	for _, d := range info.Deps {
-		if d.Path != hcsshimModule {
+		if d.Path != module {
 			continue
 		}
 		if d.Replace != nil {
@@ -69,5 +78,5 @@ func shimFromBuildInfo(info *debug.BuildInfo) string {
 		}
 		return d.Version
 	}
-	return "(unknown)"
+	return ""
 }
