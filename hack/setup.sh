@@ -4,7 +4,8 @@
 # in place and takes seconds.
 #
 #   Debian packages  runc, containernetworking-plugins, iptables, iproute2,
-#                    busybox-static (apt-get update only when one is missing)
+#                    busybox-static, wine, wine64, gcc-mingw-w64-x86-64
+#                    (apt-get update only when one is missing)
 #   Go tools         containerd-shim-runc-v2 (containerd v2.4.2), crictl and
 #                    critest (cri-tools v1.37.0), into $WINCRI_TOOLS
 #                    (default: $(go env GOPATH)/bin)
@@ -18,7 +19,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONTAINERD_VERSION=v2.4.2
-APT_PACKAGES=(runc containernetworking-plugins iptables iproute2 busybox-static)
+# wine, wine64 and the mingw compiler run the Wine suite (test/wine).
+APT_PACKAGES=(runc containernetworking-plugins iptables iproute2 busybox-static wine wine64 gcc-mingw-w64-x86-64)
 
 log() { echo "setup: $*"; }
 die() {

@@ -6,9 +6,11 @@
 #   kube     hack/kube.sh: the pinned Kubernetes components and etcd,
 #            cached by version outside the clone
 #   verify   hack/verify.sh: gofmt, vet (linux, windows), cross-builds, tidy
-#   unit     every unit, integration and e2e test except the cluster suite
-#            (-race on the core packages)
+#   release  hack/release.sh: the Windows release zip
+#   unit     every unit, integration and e2e test except the cluster and
+#            Wine suites (-race on the core packages)
 #   fuzz     a short fuzz run of request validation and spec building
+#   wine     test/wine: the release's Windows binaries under Wine
 #   cluster  test/e2e/cluster: a standalone kubelet and a one-node
 #            Kubernetes cluster on wincri
 #   critest  hack/critest.sh, the CRI validation suite; its closing line
@@ -22,10 +24,10 @@ set -euo pipefail
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 cd "$(dirname "$SELF")/.."
 
-ALL_STAGES=(setup kube verify unit fuzz cluster critest)
+ALL_STAGES=(setup kube verify release unit fuzz wine cluster critest)
 # Budgets in seconds, each for a cold run on 2 cores; CI's 90 minutes hold
 # them all.
-declare -A BUDGET=([setup]=600 [kube]=2400 [verify]=600 [unit]=1500 [fuzz]=600 [cluster]=900 [critest]=900)
+declare -A BUDGET=([setup]=600 [kube]=2400 [verify]=600 [release]=600 [unit]=1500 [fuzz]=600 [wine]=300 [cluster]=900 [critest]=900)
 
 export PATH="$(go env GOPATH 2>/dev/null || echo /root/go)/bin:/usr/local/go/bin:$PATH"
 export CI="${CI:-true}"
@@ -42,6 +44,13 @@ stage_kube() {
 }
 
 stage_verify() { hack/verify.sh; }
+
+stage_release() {
+	local zip
+	zip=$(hack/release.sh --out "$LOGDIR/release" | tail -n 1)
+	echo "$zip" >"$LOGDIR/release.zip"
+	echo "release: $zip"
+}
 
 # gotest LOG ARGS... runs go test, printing package results and failures
 # as they come; the whole output stays in LOG.
@@ -68,7 +77,7 @@ gotest() {
 
 stage_unit() {
 	local pkgs
-	mapfile -t pkgs < <(go list ./... | grep -v '/test/e2e/cluster$')
+	mapfile -t pkgs < <(go list ./... | grep -v -e '/test/e2e/cluster$' -e '/test/wine$')
 	gotest "$LOGDIR/unit.log" -v -count=1 -timeout 25m "${pkgs[@]}"
 	gotest "$LOGDIR/race.log" -race -v -count=1 -timeout 15m "${RACE_PKGS[@]}"
 }
@@ -101,6 +110,15 @@ stage_fuzz() {
 	}
 	fuzz ./pkg/cri FuzzValidatePodSandboxConfig FuzzValidateContainerConfig FuzzRunPodSandboxRequest FuzzCreateContainerRequest
 	fuzz ./pkg/isolation FuzzLinuxContainerSpec FuzzLinuxSandboxSpec FuzzBuildWindowsContainer FuzzBuildWindowsSandbox
+}
+
+stage_wine() {
+	local zip
+	zip=$(cat "$LOGDIR/release.zip" 2>/dev/null || true)
+	if [[ -z $zip ]]; then
+		zip=$(hack/release.sh --out "$LOGDIR/release" | tail -n 1)
+	fi
+	WINCRI_RELEASE_ZIP="$zip" gotest "$LOGDIR/wine.log" -v -count=1 -timeout 4m ./test/wine/
 }
 
 stage_cluster() {
