@@ -265,8 +265,8 @@ if (Get-Command -Name Add-MpPreference -ErrorAction SilentlyContinue) {
 # --- Service ------------------------------------------------------------------
 
 $wincri = Join-Path $InstallDir 'wincri.exe'
-Write-Host "Registering the service $ServiceName ($endpoint)"
 $register = @('--register-service', '--service-name', $ServiceName, '--config', $configPath, '--root', "$DataDir\root", '--state', "$DataDir\state", '--log-file', $logPath, '--listen', $endpoint)
+Write-Host "Registering the service ${ServiceName}: `"$wincri`" $($register -join ' ')"
 $code = Invoke-Native $wincri $register
 if ($code -ne 0) { throw "wincri.exe --register-service failed (exit code $code, above)." }
 
