@@ -208,8 +208,18 @@ func (e *env) environ() []string {
 }
 
 // wine runs a Wine tool (wine, wineserver, wineboot) in the prefix.
+// Wine's loader now and then fails to start a program right after
+// another of the prefix's processes was killed ("ShellExecuteEx failed:
+// Internal error"); such a start, which ran nothing, is tried again.
 func (e *env) wine(ctx context.Context, tool string, args ...string) (string, error) {
-	return command(ctx, "", e.environ(), tool, args...)
+	for attempt := 1; ; attempt++ {
+		out, err := command(ctx, "", e.environ(), tool, args...)
+		if err == nil || attempt == 3 || !strings.Contains(out, "ShellExecuteEx failed") || ctx.Err() != nil {
+			return out, err
+		}
+		fmt.Fprintf(os.Stderr, "wine suite: Wine could not start %s %s (attempt %d); trying again\n", tool, strings.Join(args, " "), attempt)
+		time.Sleep(time.Second)
+	}
 }
 
 // run runs a Windows program under Wine and returns its output.
