@@ -39,9 +39,13 @@ type cniRunner interface {
 type Manager struct {
 	binDirs []string
 	confDir string
+	conf    *confCache
 	cni     cniRunner
 	ns      namespaces
 	def     DefaultNetwork
+	// hns, on Windows, says whether the HNS network of a CNI
+	// configuration exists; nil elsewhere.
+	hns hnsNetworks
 
 	mu       sync.RWMutex
 	podCIDRs []netip.Prefix
@@ -90,6 +94,8 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 		stateDir: stateDir,
 		binDirs:  append([]string(nil), cfg.BinDirs...),
 		confDir:  cfg.ConfDir,
+		conf:     newConfCache(cfg.ConfDir),
+		hns:      hostNetworks(),
 		cni:      libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), pluginExec()),
 		ns:       newNamespaces(filepath.Join(stateDir, "netns")),
 		def: DefaultNetwork{
@@ -163,9 +169,10 @@ func savePodCIDR(path, cidr string) error {
 	return nil
 }
 
-// network reads the network pods join now.
+// network is the network pods join now: conf_dir's, read again when it
+// changes, else the built-in one.
 func (m *Manager) network() (*network, error) {
-	n, err := loadConfDir(m.confDir)
+	n, err := m.conf.get()
 	if err != nil || n != nil {
 		return n, err
 	}
@@ -202,7 +209,9 @@ func (m *Manager) Setup(ctx context.Context, pod PodNetwork) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	n, err := m.network()
+	// A network that is not ready fails the pod at once, with the reason
+	// Status gives kubelet, rather than deep inside a plugin.
+	n, err := m.ready()
 	if err != nil {
 		return Result{}, fmt.Errorf("pod network: %w", err)
 	}

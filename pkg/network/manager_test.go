@@ -23,11 +23,19 @@ type testManager struct {
 	binDir  string
 }
 
+// builtinPlugins are the plugin binaries the built-in network needs.
+var builtinPlugins = []string{"bridge", "host-local", "portmap", "loopback"}
+
 // newTestManager returns a manager on fakes, with an empty conf_dir and a
-// bin dir that holds the given (empty, executable) plugin files.
+// bin dir that holds the given (empty, executable) plugin files, the
+// built-in network's when none are given. conf_dir is looked at on every
+// call, so that a test's changes show at once.
 func newTestManager(t testing.TB, plugins ...string) testManager {
 	t.Helper()
 	confDir, binDir := t.TempDir(), t.TempDir()
+	if len(plugins) == 0 {
+		plugins = builtinPlugins
+	}
 	for _, p := range plugins {
 		require.NoError(t, os.WriteFile(filepath.Join(binDir, p), nil, 0o755))
 	}
@@ -35,6 +43,7 @@ func newTestManager(t testing.TB, plugins ...string) testManager {
 	require.NoError(t, err)
 	tm := testManager{Manager: m, cni: newFakeCNI(), ns: newFakeNamespaces(), confDir: confDir, binDir: binDir}
 	m.cni, m.ns = tm.cni, tm.ns
+	m.conf.recheck = 0
 	return tm
 }
 

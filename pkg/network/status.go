@@ -12,9 +12,17 @@ import (
 // NotReadyError (an errdefs.ErrFailedPrecondition) whose text is the
 // message for CRI's NetworkReady=false condition.
 func (m *Manager) Status() error {
+	_, err := m.ready()
+	return err
+}
+
+// ready is the network pods join, when they can: its plugin binaries are
+// installed and, on Windows, the HNS network it names exists. Otherwise
+// a NotReadyError says what is missing.
+func (m *Manager) ready() (*network, error) {
 	n, err := m.network()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var missing []string
 	for _, t := range pluginTypes(n.List) {
@@ -23,10 +31,20 @@ func (m *Manager) Status() error {
 		}
 	}
 	if len(missing) > 0 {
-		return &NotReadyError{Message: fmt.Sprintf("CNI network %q (%s): plugin binaries %s not found in bin_dirs %s",
+		return nil, &NotReadyError{Message: fmt.Sprintf("CNI network %q (%s): plugin binaries %s not found in bin_dirs %s",
 			n.List.Name, n.Source, strings.Join(missing, ", "), strings.Join(m.binDirs, ", "))}
 	}
-	return nil
+	if m.hns != nil && n.Source != SourceBuiltin {
+		exists, err := m.hns.NetworkExists(n.List.Name)
+		if err != nil {
+			return nil, &NotReadyError{Message: fmt.Sprintf("CNI network %q (%s): looking up its HNS network: %v", n.List.Name, n.Source, err)}
+		}
+		if !exists {
+			return nil, &NotReadyError{Message: fmt.Sprintf("CNI network %q (%s): the HNS network %q does not exist yet (after a reboot, the network's agent creates it)",
+				n.List.Name, n.Source, n.List.Name)}
+		}
+	}
+	return n, nil
 }
 
 // NetworkInfo describes the network new pods join, for the verbose info
