@@ -197,3 +197,24 @@ func TestVerbosity(t *testing.T) {
 		assert.Equal(t, v, verbosity(logger))
 	}
 }
+
+// While the pod network is not ready (no CNI configuration yet, or on
+// Windows no HNS network yet), a pod on it fails at once with
+// FailedPrecondition and the network's reason; a pod on the node's
+// network (hostNetwork, or HostProcess on Windows), such as the CNI
+// DaemonSet that makes the network ready, runs.
+func TestPodsWhileTheNetworkIsNotReady(t *testing.T) {
+	e := newEnv(t)
+	e.net.setupErr = fmt.Errorf("pod network: %w", &network.NotReadyError{Message: `CNI network "vxlan0": the HNS network "vxlan0" does not exist yet`})
+	_, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
+	require.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+	assert.Contains(t, err.Error(), `the HNS network "vxlan0" does not exist yet`)
+	assertNoRecords(t, e.db)
+
+	cni := podConfig("cni-daemonset")
+	cni.Linux = &runtime.LinuxPodSandboxConfig{SecurityContext: &runtime.LinuxSandboxSecurityContext{
+		NamespaceOptions: &runtime.NamespaceOption{Network: runtime.NamespaceMode_NODE},
+	}}
+	_, err = e.m.RunPod(e.ctx(), cni, "")
+	require.NoError(t, err)
+}
