@@ -22,6 +22,7 @@ import (
 	"github.com/wincri/wincri/pkg/endpoint"
 	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/rootlock"
+	"github.com/wincri/wincri/pkg/sandbox"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -116,6 +117,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return fmt.Errorf("recovering state: %w", err)
 	}
 	srv.SetReady()
+	go svc.runtime.RunNetworkGC(ctx, sandbox.NetworkGCInterval)
 	logger.Info("Ready")
 	if opts.Ready != nil {
 		opts.Ready()

@@ -69,6 +69,8 @@ func (f *fakeNamespaces) List() ([]string, error) {
 // cniCall is one ADD or DEL the fake saw.
 type cniCall struct {
 	Op      string
+	// Valid are the attachments a GC keeps, "pod/ifname".
+	Valid   []string
 	Network string
 	Pod     string
 	NetNS   string
@@ -83,6 +85,8 @@ type fakeCNI struct {
 	calls  []cniCall
 	addErr error
 	delErr error
+	// addBlock, when set, holds every ADD until it is closed.
+	addBlock chan struct{}
 	cache  map[string]*libcni.NetworkAttachment
 	next   int
 }
@@ -90,6 +94,9 @@ type fakeCNI struct {
 func newFakeCNI() *fakeCNI { return &fakeCNI{cache: map[string]*libcni.NetworkAttachment{}} }
 
 func (f *fakeCNI) AddNetworkList(_ context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) (types.Result, error) {
+	if f.addBlock != nil {
+		<-f.addBlock
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, cniCall{Op: "ADD", Network: list.Name, Pod: rt.ContainerID, NetNS: rt.NetNS, Args: rt.Args, Caps: rt.CapabilityArgs})
@@ -120,6 +127,33 @@ func (f *fakeCNI) DelNetworkList(_ context.Context, list *libcni.NetworkConfigLi
 	return nil
 }
 
+// GCNetworkList records the GC; as libcni's, a cached attachment not
+// listed gets a DEL first.
+func (f *fakeCNI) GCNetworkList(ctx context.Context, list *libcni.NetworkConfigList, args *libcni.GCArgs) error {
+	valid := map[string]bool{}
+	var names []string
+	for _, a := range args.ValidAttachments {
+		valid[a.ContainerID+"/"+a.IfName] = true
+		names = append(names, a.ContainerID+"/"+a.IfName)
+	}
+	sort.Strings(names)
+	f.mu.Lock()
+	var stale []*libcni.NetworkAttachment
+	for _, a := range f.cache {
+		if a.Network == list.Name && !valid[a.ContainerID+"/"+a.IfName] {
+			stale = append(stale, a)
+		}
+	}
+	f.calls = append(f.calls, cniCall{Op: "GC", Network: list.Name, Valid: names})
+	f.mu.Unlock()
+	for _, a := range stale {
+		if err := f.DelNetworkList(ctx, list, &libcni.RuntimeConf{ContainerID: a.ContainerID, NetNS: a.NetNS, IfName: a.IfName}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (f *fakeCNI) GetCachedAttachments(id string) ([]*libcni.NetworkAttachment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -140,4 +174,10 @@ func (f *fakeCNI) ops() []string {
 		ops = append(ops, c.Op+" "+c.Pod)
 	}
 	return ops
+}
+
+// ids lists the pods with a namespace, sorted.
+func (f *fakeNamespaces) ids() []string {
+	ids, _ := f.List()
+	return ids
 }

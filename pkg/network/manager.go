@@ -33,6 +33,7 @@ type cniRunner interface {
 	AddNetworkList(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) (types.Result, error)
 	DelNetworkList(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error
 	GetCachedAttachments(containerID string) ([]*libcni.NetworkAttachment, error)
+	GCNetworkList(ctx context.Context, list *libcni.NetworkConfigList, args *libcni.GCArgs) error
 }
 
 // Manager sets up and tears down pod networks.
@@ -46,6 +47,9 @@ type Manager struct {
 	// hns, on Windows, says whether the HNS network of a CNI
 	// configuration exists; nil elsewhere.
 	hns hnsNetworks
+
+	// gcMu is held shared by Setup and Teardown, and exclusively by GC.
+	gcMu sync.RWMutex
 
 	mu       sync.RWMutex
 	podCIDRs []netip.Prefix
@@ -203,6 +207,8 @@ func (m *Manager) Setup(ctx context.Context, pod PodNetwork) (Result, error) {
 	if pod.HostNetwork {
 		return Result{}, nil
 	}
+	m.gcMu.RLock()
+	defer m.gcMu.RUnlock()
 	log := klog.FromContext(ctx).WithValues(logPod, pod.ID)
 	// Bad input fails before anything is created.
 	rt, err := runtimeConf(pod, "")
@@ -264,6 +270,8 @@ func (m *Manager) undoSetup(ctx context.Context, list *libcni.NetworkConfigList,
 // leftovers found by ListNamespaces, a PodNetwork with only ID suffices.
 // A failed DEL keeps the namespace, so that a retry can run DEL again.
 func (m *Manager) Teardown(ctx context.Context, pod PodNetwork) error {
+	m.gcMu.RLock()
+	defer m.gcMu.RUnlock()
 	return m.teardown(ctx, pod, false)
 }
 
@@ -303,6 +311,13 @@ func (m *Manager) teardown(ctx context.Context, pod PodNetwork, force bool) erro
 		delErr = fmt.Errorf("CNI DEL of pod %s: %w: %w", pod.ID, errors.Join(errs...), errdefs.ErrUnavailable)
 		if !force {
 			return delErr
+		}
+	}
+	// What a plugin left outside the namespace, before the namespace's
+	// record goes with it.
+	if sw, ok := m.ns.(sweeper); ok && force {
+		if err := sw.Sweep(ctx, pod.ID); err != nil {
+			return errors.Join(delErr, err)
 		}
 	}
 	// Always: an entry that holds no namespace (a crash before it was
@@ -390,5 +405,7 @@ func (m *Manager) ListNamespaces() ([]string, error) {
 // fails, since no kubelet retries for an unknown pod; the cache entry
 // stays, so ListNamespaces offers the pod again at the next recovery.
 func (m *Manager) RemoveNamespace(ctx context.Context, podID string) error {
+	m.gcMu.RLock()
+	defer m.gcMu.RUnlock()
 	return m.teardown(ctx, PodNetwork{ID: podID}, true)
 }

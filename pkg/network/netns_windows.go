@@ -1,83 +1,67 @@
 package network
 
 import (
-	"context"
-	"fmt"
+	"errors"
 
 	"github.com/Microsoft/hcsshim/hcn"
-	"github.com/containerd/errdefs"
-	"k8s.io/klog/v2"
 )
 
 // Windows networks come from conf_dir (for example sdnbridge or
 // win-overlay); there is no built-in default.
 const builtinDefaultNetwork = false
 
-// hcnNamespaces gives each pod an HCN namespace and records its id in
-// <dir>/<podID>, because HCN namespaces carry no name to find them by
-// after a restart.
-type hcnNamespaces struct {
-	nsDir
+func newNamespaces(dir string) namespaces { return hcnNamespaces{nsDir: nsDir{dir: dir}, hcn: hnsClient{}} }
+
+// hnsClient is the Host Network Service, through hcsshim's hcn.
+type hnsClient struct{}
+
+func notFound(err error) error {
+	if hcn.IsNotFoundError(err) {
+		return errors.Join(errHCNNotFound, err)
+	}
+	return err
 }
 
-var _ namespaces = hcnNamespaces{}
-
-func newNamespaces(dir string) namespaces { return hcnNamespaces{nsDir{dir: dir}} }
-
-func (n hcnNamespaces) Create(ctx context.Context, podID string) (string, error) {
-	// The record exists before the namespace so that a crash in between
-	// leaves something Remove can find; an empty record means "none".
-	f, err := n.reserve(podID, 0o600)
+func (hnsClient) CreateNamespace() (string, error) {
+	ns, err := hcn.NewNamespace(hcn.NamespaceTypeHost).Create()
 	if err != nil {
 		return "", err
 	}
-	ns, err := hcn.NewNamespace(hcn.NamespaceTypeHost).Create()
-	if err == nil {
-		if _, err = f.WriteString(ns.Id); err == nil {
-			err = f.Sync()
-		}
-		if err != nil {
-			_ = ns.Delete()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = n.removeEntry(podID)
-		return "", fmt.Errorf("HCN namespace of pod %s: %v: %w", podID, err, errdefs.ErrUnavailable)
-	}
-	klog.FromContext(ctx).V(4).Info("Created HCN namespace", logPod, podID, logNetNS, ns.Id)
 	return ns.Id, nil
 }
 
-func (n hcnNamespaces) Path(podID string) (string, error) {
-	id, err := n.readRecord(podID)
-	if err != nil {
-		return "", err
+func (hnsClient) DeleteNamespace(id string) error {
+	ns, err := hcn.GetNamespaceByID(id)
+	if err == nil {
+		err = ns.Delete()
 	}
-	if id == "" {
-		return "", fmt.Errorf("network namespace of pod %s: %w", podID, errdefs.ErrNotFound)
-	}
-	return id, nil
+	return notFound(err)
 }
 
-func (n hcnNamespaces) Remove(_ context.Context, podID string) error {
-	id, err := n.readRecord(podID)
-	if errdefs.IsNotFound(err) {
-		return nil
+func (hnsClient) NamespaceEndpoints(nsID string) ([]string, error) {
+	if _, err := hcn.GetNamespaceByID(nsID); err != nil {
+		return nil, notFound(err)
 	}
+	ids, err := hcn.GetNamespaceEndpointIds(nsID)
+	return ids, notFound(err)
+}
+
+func (hnsClient) Endpoints() ([]hcnEndpoint, error) {
+	eps, err := hcn.ListEndpoints()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if id != "" {
-		ns, err := hcn.GetNamespaceByID(id)
-		if err == nil {
-			err = ns.Delete()
-		}
-		if err != nil && !hcn.IsNotFoundError(err) {
-			return fmt.Errorf("delete HCN namespace %s of pod %s: %v: %w", id, podID, err, errdefs.ErrUnavailable)
-		}
+	out := make([]hcnEndpoint, len(eps))
+	for i, ep := range eps {
+		out[i] = hcnEndpoint{ID: ep.Id, Name: ep.Name, Namespace: ep.HostComputeNamespace}
 	}
-	return n.removeEntry(podID)
+	return out, nil
+}
+
+func (hnsClient) DeleteEndpoint(id string) error {
+	ep, err := hcn.GetEndpointByID(id)
+	if err == nil {
+		err = ep.Delete()
+	}
+	return notFound(err)
 }

@@ -13,10 +13,10 @@ import (
 type Network interface {
 	Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error)
 	Teardown(ctx context.Context, pod network.PodNetwork) error
-	// ListNamespaces and RemoveNamespace find and clean namespaces left
-	// by a request that a crash interrupted.
-	ListNamespaces() ([]string, error)
-	RemoveNamespace(ctx context.Context, podID string) error
+	// GC removes the network state of every pod valid does not list:
+	// what a request that a crash interrupted left, and what the
+	// plugins still hold for pods that are gone.
+	GC(ctx context.Context, valid func() (map[string]bool, error)) error
 }
 
 // Images resolves the images containers run; *image.Service implements

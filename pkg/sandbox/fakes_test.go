@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sort"
 	"sync"
 	"testing"
 
@@ -32,6 +33,8 @@ type fakeNetwork struct {
 	teardowns int
 	// teardownErr, when set, is what Teardown answers.
 	teardownErr error
+	// gcs counts GC runs.
+	gcs int
 }
 
 func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error) {
@@ -58,21 +61,33 @@ func (f *fakeNetwork) Teardown(_ context.Context, pod network.PodNetwork) error 
 	return nil
 }
 
-func (f *fakeNetwork) ListNamespaces() ([]string, error) {
+// GC drops the networks of pods valid does not list.
+func (f *fakeNetwork) GC(_ context.Context, valid func() (map[string]bool, error)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pods, err := valid()
+	if err != nil {
+		return err
+	}
+	f.gcs++
+	for id := range f.active {
+		if !pods[id] {
+			delete(f.active, id)
+		}
+	}
+	return nil
+}
+
+// ids lists the pods with a network, sorted.
+func (f *fakeNetwork) ids() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
 	for id := range f.active {
 		ids = append(ids, id)
 	}
-	return ids, nil
-}
-
-func (f *fakeNetwork) RemoveNamespace(_ context.Context, id string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.active, id)
-	return nil
+	sort.Strings(ids)
+	return ids
 }
 
 func (f *fakeNetwork) isActive(id string) bool {

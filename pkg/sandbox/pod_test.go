@@ -77,8 +77,7 @@ func TestRunPodFailureUndoesEverything(t *testing.T) {
 			_, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 			require.ErrorIs(t, err, boom)
 			assert.Empty(t, e.m.ListPods(PodFilter{}))
-			ids, _ := e.net.ListNamespaces()
-			assert.Empty(t, ids, "the network is released")
+			assert.Empty(t, e.net.ids(), "the network is released")
 			assertNoRecords(t, e.db)
 			// The name is free again.
 			e.runPod("web")

@@ -185,9 +185,9 @@ func (m *Manager) reconcileContainer(ctx context.Context, c *container) {
 	}
 }
 
-// removeOrphans deletes bundles, writable layers and network namespaces
-// that no record owns: what a crash between a side effect and its record
-// left behind.
+// removeOrphans deletes bundles, writable layers and network state that
+// no record owns: what a crash between a side effect and its record left
+// behind.
 func (m *Manager) removeOrphans(ctx context.Context) {
 	logger := klog.FromContext(ctx)
 	m.mu.RLock()
@@ -230,18 +230,8 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 			_ = os.RemoveAll(m.dirs.podBundle(id))
 		}
 	}
-	nss, err := m.network.ListNamespaces()
-	if err != nil {
-		logger.Error(err, "Listing network namespaces")
-		return
-	}
-	for _, id := range nss {
-		if !pods[id] {
-			logger.Info("Removing an orphaned network namespace", logkeys.PodSandboxID, id)
-			if err := m.network.RemoveNamespace(ctx, id); err != nil {
-				logger.Error(err, "Removing an orphaned network namespace", logkeys.PodSandboxID, id)
-			}
-		}
+	if err := m.network.GC(ctx, m.podIDs); err != nil {
+		logger.Error(err, "Removing the network state of gone pods")
 	}
 }
 
