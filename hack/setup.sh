@@ -9,6 +9,9 @@
 #   Go tools         containerd-shim-runc-v2 (containerd v2.4.2), crictl and
 #                    critest (cri-tools v1.37.0), into $WINCRI_TOOLS
 #                    (default: $(go env GOPATH)/bin)
+#   CNI plugins      bridge, loopback, ptp, host-local, portmap, bandwidth,
+#                    firewall, tuning at go.mod's version (CNI GC), into
+#                    /opt/cni/bin ($WINCRI_CNI_BIN_DIR)
 #   busybox-dynamic  Debian's dynamically linked busybox, unpacked into
 #                    $WINCRI_TOOLS: the conformance images are built from it
 #                    because, unlike busybox-static, its shell looks commands
@@ -100,6 +103,44 @@ else
 	echo "$critest_want" >"$critest_stamp"
 	rm -rf "$build_dir"
 	trap - EXIT
+fi
+
+# --- CNI plugins ----------------------------------------------------------
+
+# The CNI plugins of the version go.mod requires, which have CNI 1.1's GC
+# (Debian's 1.1 package predates it): built once per version beside the Go
+# cache and installed into /opt/cni/bin, the first of wincri's default
+# bin_dirs. Debian's stay in /usr/lib/cni.
+CNI_PLUGINS=(main/bridge main/loopback main/ptp ipam/host-local meta/portmap meta/bandwidth meta/firewall meta/tuning)
+CNI_BIN_DIR=${WINCRI_CNI_BIN_DIR:-/opt/cni/bin}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cni_version=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/containernetworking/plugins)
+cni_cache="$(dirname "$(go env GOCACHE)")/wincri-tools/cni-plugins-$cni_version"
+cni_current() {
+	local p
+	for p in "${CNI_PLUGINS[@]}"; do
+		[[ "$(module_version "$CNI_BIN_DIR/${p#*/}" github.com/containernetworking/plugins)" == "$cni_version" ]] || return 1
+	done
+}
+if cni_current; then
+	log "CNI plugins $cni_version present in $CNI_BIN_DIR"
+else
+	pkgs=()
+	for p in "${CNI_PLUGINS[@]}"; do
+		[[ "$(module_version "$cni_cache/${p#*/}" github.com/containernetworking/plugins)" == "$cni_version" ]] ||
+			pkgs+=("github.com/containernetworking/plugins/plugins/$p@$cni_version")
+	done
+	if ((${#pkgs[@]})); then
+		log "building CNI plugins $cni_version into $cni_cache"
+		(cd "$cni_cache/.." 2>/dev/null || cd /; CGO_ENABLED=0 GOBIN="$cni_cache" go install "${pkgs[@]}")
+	fi
+	[[ -w "$(dirname "$CNI_BIN_DIR")" || -w "$CNI_BIN_DIR" || $EUID -eq 0 ]] || die "cannot write $CNI_BIN_DIR: run as root"
+	mkdir -p "$CNI_BIN_DIR"
+	for p in "${CNI_PLUGINS[@]}"; do
+		cp "$cni_cache/${p#*/}" "$CNI_BIN_DIR/${p#*/}.new"
+		mv "$CNI_BIN_DIR/${p#*/}.new" "$CNI_BIN_DIR/${p#*/}"
+	done
+	log "installed CNI plugins $cni_version into $CNI_BIN_DIR"
 fi
 
 # --- busybox for the conformance images ------------------------------------

@@ -21,7 +21,7 @@ func defaultRuntimes() map[string]Runtime {
 }
 
 func defaultCNI() CNI {
-	return CNI{BinDirs: []string{"/usr/lib/cni", "/opt/cni/bin"}, ConfDir: "/etc/cni/net.d"}
+	return CNI{BinDirs: []string{"/opt/cni/bin", "/usr/lib/cni"}, ConfDir: "/etc/cni/net.d"}
 }
 
 // defaultSandboxImage is "": Linux pods run wincri's own pause process.

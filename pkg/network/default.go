@@ -31,9 +31,6 @@ const (
 	DefaultNetworkName = "wincri"
 	DefaultBridge      = "wincri0"
 	DefaultSubnet      = "10.88.0.0/16"
-	// cniVersion is the newest version the plugins of Debian stable
-	// (containernetworking-plugins 1.1) understand.
-	cniVersion = "1.0.0"
 )
 
 // ParsePodCIDRs parses CRI's pod_cidr: one CIDR, or a comma-separated
@@ -53,10 +50,10 @@ func ParsePodCIDRs(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// defaultConfList renders the built-in conflist. podCIDRs, when given,
-// replace the subnet: one host-local range set per CIDR, so a dual-stack
-// pod gets one address of each family.
-func defaultConfList(d DefaultNetwork, podCIDRs []netip.Prefix) ([]byte, error) {
+// defaultConfList renders the built-in conflist of a CNI version.
+// podCIDRs, when given, replace the subnet: one host-local range set per
+// CIDR, so a dual-stack pod gets one address of each family.
+func defaultConfList(d DefaultNetwork, cniVersion string, podCIDRs []netip.Prefix) ([]byte, error) {
 	subnets := podCIDRs
 	if len(subnets) == 0 {
 		subnets = []netip.Prefix{d.Subnet}

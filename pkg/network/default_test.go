@@ -83,7 +83,7 @@ func TestDefaultConfList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cidrs, err := ParsePodCIDRs(tt.podCIDRs)
 			require.NoError(t, err)
-			b, err := defaultConfList(def, cidrs)
+			b, err := defaultConfList(def, "1.1.0", cidrs)
 			require.NoError(t, err)
 
 			// libcni must accept it as it is.
@@ -93,7 +93,7 @@ func TestDefaultConfList(t *testing.T) {
 
 			var c confJSON
 			require.NoError(t, json.Unmarshal(b, &c))
-			assert.Equal(t, "1.0.0", c.CNIVersion)
+			assert.Equal(t, "1.1.0", c.CNIVersion)
 			assert.Equal(t, "net0", c.Name)
 			br := c.Plugins[0]
 			assert.Equal(t, "br-test", br.Bridge)
@@ -117,7 +117,7 @@ func TestDefaultConfList(t *testing.T) {
 }
 
 func TestDefaultConfListWithoutSubnet(t *testing.T) {
-	_, err := defaultConfList(DefaultNetwork{Name: "n", Bridge: "b"}, nil)
+	_, err := defaultConfList(DefaultNetwork{Name: "n", Bridge: "b"}, "1.0.0", nil)
 	require.Error(t, err)
 	assert.True(t, errdefs.IsInvalidArgument(err))
 }

@@ -66,9 +66,9 @@ func (f *fakeNamespaces) List() ([]string, error) {
 	return ids, nil
 }
 
-// cniCall is one ADD or DEL the fake saw.
+// cniCall is one ADD, DEL or GC the fake saw.
 type cniCall struct {
-	Op      string
+	Op string
 	// Valid are the attachments a GC keeps, "pod/ifname".
 	Valid   []string
 	Network string
@@ -87,8 +87,8 @@ type fakeCNI struct {
 	delErr error
 	// addBlock, when set, holds every ADD until it is closed.
 	addBlock chan struct{}
-	cache  map[string]*libcni.NetworkAttachment
-	next   int
+	cache    map[string]*libcni.NetworkAttachment
+	next     int
 }
 
 func newFakeCNI() *fakeCNI { return &fakeCNI{cache: map[string]*libcni.NetworkAttachment{}} }

@@ -27,7 +27,7 @@ import (
 	"github.com/wincri/wincri/pkg/config"
 )
 
-const cniBinDir = "/usr/lib/cni"
+const cniBinDir = "/opt/cni/bin"
 
 // requireCNI skips (or fails in CI) unless the real plugins can run.
 func requireCNI(t testing.TB) {

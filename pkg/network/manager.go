@@ -47,6 +47,8 @@ type Manager struct {
 	// hns, on Windows, says whether the HNS network of a CNI
 	// configuration exists; nil elsewhere.
 	hns hnsNetworks
+	// versions picks the built-in network's CNI version.
+	versions *pluginVersions
 
 	// gcMu is held shared by Setup and Teardown, and exclusively by GC.
 	gcMu sync.RWMutex
@@ -100,6 +102,7 @@ func New(cfg config.CNI, stateDir string, opts ...Option) (*Manager, error) {
 		confDir:  cfg.ConfDir,
 		conf:     newConfCache(cfg.ConfDir),
 		hns:      hostNetworks(),
+		versions: &pluginVersions{exec: pluginExec()},
 		cni:      libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, filepath.Join(stateDir, "cni-cache"), pluginExec()),
 		ns:       newNamespaces(filepath.Join(stateDir, "netns")),
 		def: DefaultNetwork{
@@ -186,7 +189,7 @@ func (m *Manager) network() (*network, error) {
 	m.mu.RLock()
 	cidrs := m.podCIDRs
 	m.mu.RUnlock()
-	b, err := defaultConfList(m.def, cidrs)
+	b, err := defaultConfList(m.def, m.versions.builtinVersion(context.Background(), m.binDirs), cidrs)
 	if err != nil {
 		return nil, &NotReadyError{Message: fmt.Sprintf("built-in CNI network: %v", err)}
 	}

@@ -10,7 +10,9 @@ import (
 // win-overlay); there is no built-in default.
 const builtinDefaultNetwork = false
 
-func newNamespaces(dir string) namespaces { return hcnNamespaces{nsDir: nsDir{dir: dir}, hcn: hnsClient{}} }
+func newNamespaces(dir string) namespaces {
+	return hcnNamespaces{nsDir: nsDir{dir: dir}, hcn: hnsClient{}}
+}
 
 // hnsClient is the Host Network Service, through hcsshim's hcn.
 type hnsClient struct{}

@@ -48,7 +48,7 @@ func requireRealRuntime(t *testing.T) {
 	}
 	testutil.RequireBinary(t, "runc")
 	testutil.RequireBinary(t, "containerd-shim-runc-v2")
-	for _, p := range []string{"/bin/busybox", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback"} {
+	for _, p := range []string{"/bin/busybox", "/opt/cni/bin/bridge", "/opt/cni/bin/host-local", "/opt/cni/bin/loopback"} {
 		if _, err := os.Stat(p); err != nil {
 			testutil.RequireBinary(t, p)
 		}

@@ -83,7 +83,7 @@ func missingPrerequisite() string {
 			return "needs " + bin + " in PATH (hack/setup.sh installs it)"
 		}
 	}
-	for _, p := range []string{"/bin/busybox", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback"} {
+	for _, p := range []string{"/bin/busybox", "/opt/cni/bin/bridge", "/opt/cni/bin/host-local", "/opt/cni/bin/loopback"} {
 		if _, err := os.Stat(p); err != nil {
 			return "needs " + p + " (hack/setup.sh installs it)"
 		}

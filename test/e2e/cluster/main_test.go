@@ -98,7 +98,7 @@ func missingPrerequisite() string {
 			suiteBins.busybox = p
 		}
 	}
-	for _, p := range []string{suiteBins.busybox, "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback", "/usr/lib/cni/portmap"} {
+	for _, p := range []string{suiteBins.busybox, "/opt/cni/bin/bridge", "/opt/cni/bin/host-local", "/opt/cni/bin/loopback", "/opt/cni/bin/portmap"} {
 		if !fileExists(p) {
 			return "needs " + p + " (hack/setup.sh installs it)"
 		}
