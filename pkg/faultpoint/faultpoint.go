@@ -20,6 +20,7 @@ const EnvVar = "WINCRI_FAULTPOINT"
 // Names of the points placed in wincri, between the side effects of the
 // operations whose crash safety the tests check.
 const (
+	PodBeforeNetworkRecord  = "pod-before-network-record"
 	PodAfterNetwork         = "pod-after-network"
 	PodAfterShimLaunch      = "pod-after-shim-launch"
 	PodAfterTaskCreate      = "pod-after-task-create"
@@ -29,6 +30,8 @@ const (
 	ContainerAfterStopKill  = "container-after-stop-signal"
 	ContainerAfterDelete    = "container-after-task-delete"
 	PodAfterNetworkTeardown = "pod-after-network-teardown"
+	PodStopBeforeTeardown   = "pod-stop-before-network-teardown"
+	PodStopAfterTeardown    = "pod-stop-after-network-teardown"
 	PullMidDownload         = "pull-mid-download"
 	PullAfterContent        = "pull-after-content"
 	PullBeforeRecord        = "pull-before-record"

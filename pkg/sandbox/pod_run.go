@@ -145,6 +145,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		if err != nil {
 			return fmt.Errorf("setting up the pod network: %w", err)
 		}
+		faultpoint.Hit(ctx, faultpoint.PodBeforeNetworkRecord)
 		ips := make([]string, 0, len(res.IPs))
 		for _, ip := range res.IPs {
 			ips = append(ips, ip.String())

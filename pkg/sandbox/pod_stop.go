@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/errdefs"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/faultpoint"
 	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/shim"
 )
@@ -50,9 +51,11 @@ func (m *Manager) stopPod(ctx context.Context, p *pod) error {
 		return err
 	}
 	if !m.hostNetwork(p.cfg) {
+		faultpoint.Hit(ctx, faultpoint.PodStopBeforeTeardown)
 		if err := m.network.Teardown(ctx, podNetwork(rec.ID, p.cfg, rec.NetNS)); err != nil {
 			return fmt.Errorf("tearing down the pod network: %w", err)
 		}
+		faultpoint.Hit(ctx, faultpoint.PodStopAfterTeardown)
 	}
 	if err := m.plat.CleanupPod(ctx, rec.ID); err != nil {
 		return err

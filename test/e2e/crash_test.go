@@ -64,6 +64,20 @@ func checkPodFinishedOrGone(t *testing.T, d *daemon, e *crashEnv) {
 	assert.Equal(t, runtime.ContainerState_CONTAINER_RUNNING, d.containerStatus(c).GetState())
 }
 
+func stopVictim(ctx context.Context, d *daemon, e *crashEnv) error {
+	_, err := d.rt.StopPodSandbox(ctx, &runtime.StopPodSandboxRequest{PodSandboxId: e.podID})
+	return err
+}
+
+// checkVictimStops: kubelet's retry of an interrupted StopPodSandbox
+// stops the pod, and its network is gone.
+func checkVictimStops(t *testing.T, d *daemon, e *crashEnv) {
+	_, err := d.rt.StopPodSandbox(d.ctx(), &runtime.StopPodSandboxRequest{PodSandboxId: e.podID})
+	require.NoError(t, err)
+	assert.Equal(t, runtime.PodSandboxState_SANDBOX_NOTREADY, d.podStatus(e.podID).GetState())
+	assert.NotContains(t, dirNames(d.netnsDir()), e.podID, "the pod's network namespace")
+}
+
 func createFresh(ctx context.Context, d *daemon, e *crashEnv) error {
 	_, err := d.rt.CreateContainer(ctx, &runtime.CreateContainerRequest{PodSandboxId: e.podID, Config: e.freshC, SandboxConfig: e.pod})
 	return err
@@ -91,6 +105,7 @@ func crashCases() []crashCase {
 		e.freshC = shellContainer("fresh", "echo fresh; sleep 1000")
 	}
 	return []crashCase{
+		{point: faultpoint.PodBeforeNetworkRecord, prepare: freshPod, act: runFresh, check: checkPodFinishedOrGone},
 		{point: faultpoint.PodAfterNetwork, prepare: freshPod, act: runFresh, check: checkPodFinishedOrGone},
 		{point: faultpoint.PodAfterShimLaunch, prepare: freshPod, act: runFresh, check: checkPodFinishedOrGone},
 		{point: faultpoint.PodAfterTaskCreate, prepare: freshPod, act: runFresh, check: checkPodFinishedOrGone},
@@ -152,6 +167,8 @@ func crashCases() []crashCase {
 				assert.Empty(t, ctrs.GetContainers())
 			},
 		},
+		{point: faultpoint.PodStopBeforeTeardown, prepare: readyPod, act: stopVictim, check: checkVictimStops},
+		{point: faultpoint.PodStopAfterTeardown, prepare: readyPod, act: stopVictim, check: checkVictimStops},
 		{
 			point:   faultpoint.PodAfterNetworkTeardown,
 			prepare: readyPod,

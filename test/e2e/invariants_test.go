@@ -28,6 +28,7 @@ func (d *daemon) assertNothingLeft(t *testing.T) {
 	assert.Empty(t, dirNames(filepath.Join(d.state, "containers")), "container bundles")
 	assert.Empty(t, dirNames(filepath.Join(d.root, "containers")), "container layers")
 	assert.Empty(t, d.ipAllocations(), "CNI address allocations")
+	assert.Empty(t, dirNames(filepath.Join("/sys/class/net", d.bridge, "brif")), "veth interfaces on the bridge")
 	var leftovers []int
 	for _, pid := range processesMentioning(d.dir) {
 		if pid != d.pid() && alive(pid) {

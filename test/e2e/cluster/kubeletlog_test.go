@@ -58,6 +58,8 @@ var acceptedKubeletComplaints = []acceptedKubeletComplaint{
 		"a test's namespace is deleted while kubelet still prepares a pod's token volume"},
 	{regexp.MustCompile(`empty_dir\.go:\d+\] Unmount skipped because path does not exist: .*/volumes/kubernetes\.io~(projected|empty-dir)/`),
 		"kubelet's volume manager tears down a pod's projected or emptyDir volume a second time after its directory went with the pod (pkg/volume/emptydir/empty_dir.go, TearDownAt); seen under churn, on any runtime"},
+	{regexp.MustCompile(`helpers\.go:\d+\] readString: Failed to read "/sys/fs/cgroup/[^"]+": read /sys/fs/cgroup/[^:]+: no such device`),
+		"kubelet's cAdvisor reads a cgroup file of a container whose cgroup is being removed (github.com/google/cadvisor/lib container/common/helpers.go, readString, warns and goes on); seen under churn, on any runtime"},
 }
 
 // containerStatusNotFound matches kubelet's error for a ContainerStatus
@@ -184,5 +186,18 @@ func TestChurnVolumeTeardownAccepted(t *testing.T) {
 	rejected := `E1206 03:54:03.134398   23389 empty_dir.go:540] "Unmount failed" err="device or resource busy" path="/tmp/wkc/kubelet/pods/x/volumes/kubernetes.io~empty-dir/data"`
 	if got := runtimeComplaints(rejected, acceptedKubeletComplaints); len(got) != 1 {
 		t.Errorf("a failed unmount must not be accepted: %q", got)
+	}
+}
+
+// TestChurnCgroupReadRaceAccepted pins cAdvisor's read of a cgroup being
+// removed (CI, TestChurn) as accepted.
+func TestChurnCgroupReadRaceAccepted(t *testing.T) {
+	accepted := `W1206 06:50:20.371081   14868 helpers.go:247] readString: Failed to read "/sys/fs/cgroup/cpu/e1b9e4a863d95ab60e1a9c035b211566bc7768fed414da2dc6dd1f6601f9a592/cpu.shares": read /sys/fs/cgroup/cpu/e1b9e4a863d95ab60e1a9c035b211566bc7768fed414da2dc6dd1f6601f9a592/cpu.shares: no such device`
+	if got := runtimeComplaints(accepted, acceptedKubeletComplaints); len(got) != 0 {
+		t.Errorf("cgroup read race not accepted: %s", accepted)
+	}
+	rejected := `W1206 06:50:20.371081   14868 helpers.go:247] readString: Failed to read "/var/lib/kubelet/x": permission denied`
+	if got := runtimeComplaints(rejected, acceptedKubeletComplaints); len(got) != 1 {
+		t.Errorf("another read failure must not be accepted: %q", got)
 	}
 }
