@@ -62,13 +62,54 @@ type podInfo struct {
 	NetNS     string                    `json:"netNamespacePath,omitempty"`
 	UVMID     string                    `json:"uvmID,omitempty"`
 	Config    *runtime.PodSandboxConfig `json:"config"`
+	// Conditions are the pod's health as wincri last checked it.
+	Conditions []podCondition `json:"conditions,omitempty"`
+}
+
+// podCondition is one aspect of a pod's health, shaped like CRI's
+// RuntimeCondition.
+type podCondition struct {
+	Type          string `json:"type"`
+	Status        bool   `json:"status"`
+	Reason        string `json:"reason"`
+	Message       string `json:"message,omitempty"`
+	LastCheckTime string `json:"lastCheckTime"`
+}
+
+// Pod conditions and their reasons.
+const (
+	condPodNetworkHealthy      = "PodNetworkHealthy"
+	reasonCNICheckPassed       = "CNICheckPassed"
+	reasonCNICheckFailed       = "CNICheckFailed"
+	reasonCNICheckNotSupported = "CNICheckNotSupported"
+)
+
+// networkCondition is the pod network's health from its last CNI CHECK;
+// nil when it was never checked.
+func networkCondition(c sandbox.NetworkCheck) *podCondition {
+	if c.At.IsZero() {
+		return nil
+	}
+	cond := &podCondition{Type: condPodNetworkHealthy, Status: c.Healthy, Reason: reasonCNICheckPassed,
+		Message: c.Message, LastCheckTime: c.At.UTC().Format(time.RFC3339Nano)}
+	switch {
+	case !c.Supported:
+		cond.Reason = reasonCNICheckNotSupported
+	case !c.Healthy:
+		cond.Reason = reasonCNICheckFailed
+	}
+	return cond
 }
 
 func podVerboseInfo(p sandbox.Pod) (map[string]string, error) {
-	b, err := json.Marshal(podInfo{
+	info := podInfo{
 		ID: p.ID, Handler: p.Handler, Isolation: string(p.Isolation), Pid: p.Pid, ShimPid: p.ShimPid,
 		Shim: p.Shim.Address, NetNS: p.NetNS, UVMID: p.UVMID, Config: p.Config,
-	})
+	}
+	if c := networkCondition(p.NetworkCheck); c != nil {
+		info.Conditions = append(info.Conditions, *c)
+	}
+	b, err := json.Marshal(info)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // PodSandboxStatus reports a pod; verbose adds the isolation mode, the
-// shim and for hyperv pods the utility VM.
+// shim, for hyperv pods the utility VM, and the pod network's health,
+// checked then with CNI CHECK, as a condition.
 func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
 	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
 		return nil, err
@@ -21,6 +22,10 @@ func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxSt
 		resp.ContainersStatuses = append(resp.ContainersStatuses, toCRIContainerStatus(c))
 	}
 	if req.GetVerbose() {
+		// The pod may go meanwhile; its status stands as read.
+		if chk, err := s.runtime.CheckPodNetwork(ctx, p.ID); err == nil {
+			p.NetworkCheck = chk
+		}
 		if resp.Info, err = podVerboseInfo(p); err != nil {
 			return nil, err
 		}

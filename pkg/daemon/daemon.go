@@ -118,6 +118,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	srv.SetReady()
 	go svc.runtime.RunNetworkGC(ctx, sandbox.NetworkGCInterval)
+	go svc.runtime.RunNetworkChecks(ctx, sandbox.NetworkCheckInterval)
 	logger.Info("Ready")
 	if opts.Ready != nil {
 		opts.Ready()

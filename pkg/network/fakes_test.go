@@ -10,6 +10,7 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
 )
 
 // fakeNamespaces keeps namespaces in memory.
@@ -85,6 +86,8 @@ type fakeCNI struct {
 	calls  []cniCall
 	addErr error
 	delErr error
+	// checkErr, when set, is what CHECK answers.
+	checkErr error
 	// addBlock, when set, holds every ADD until it is closed.
 	addBlock chan struct{}
 	cache    map[string]*libcni.NetworkAttachment
@@ -125,6 +128,18 @@ func (f *fakeCNI) DelNetworkList(_ context.Context, list *libcni.NetworkConfigLi
 	}
 	delete(f.cache, rt.ContainerID)
 	return nil
+}
+
+// CheckNetworkList answers checkErr, as libcni for a version without
+// CHECK, and records the call.
+func (f *fakeCNI) CheckNetworkList(_ context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, cniCall{Op: "CHECK", Network: list.Name, Pod: rt.ContainerID, NetNS: rt.NetNS})
+	if gt, _ := version.GreaterThanOrEqualTo(list.CNIVersion, "0.4.0"); !gt {
+		return fmt.Errorf("configuration version %q %w", list.CNIVersion, libcni.ErrorCheckNotSupp)
+	}
+	return f.checkErr
 }
 
 // GCNetworkList records the GC; as libcni's, a cached attachment not

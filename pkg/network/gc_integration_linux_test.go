@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -97,4 +98,33 @@ func TestIntegrationGCFreesLeakedAddresses(t *testing.T) {
 			assert.ElementsMatch(t, want, allocatedIPs(t, ipamDir))
 		})
 	}
+}
+
+// CHECK with the real plugins: a pod set up is healthy; once its
+// interface is gone from its namespace (something on the node deleted
+// it), CHECK says so.
+func TestIntegrationCheck(t *testing.T) {
+	requireCNI(t)
+	suffix, octet := uniqueSuffix(t)
+	bridge := "wincri-k" + suffix
+	newHostGuard(t, []string{"wincri-check"}, bridge)
+	stateDir := t.TempDir()
+	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 248, octet, 0}), 24)
+	m, err := New(config.CNI{BinDirs: []string{cniBinDir}, ConfDir: t.TempDir()}, stateDir,
+		WithDefaultNetwork(DefaultNetwork{Name: "wincri-check", Bridge: bridge, Subnet: subnet}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	pod := PodNetwork{ID: "wincricheck" + suffix, Name: "c", Namespace: "test", UID: "c"}
+	res, err := m.Setup(ctx, pod)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Teardown(context.Background(), pod) })
+
+	require.NoError(t, m.Check(ctx, pod))
+
+	out, err := exec.Command("nsenter", "--net="+res.NamespacePath, "ip", "link", "del", "eth0").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	err = m.Check(ctx, pod)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrCheckUnsupported)
+	t.Logf("CHECK after the interface went: %v", err)
 }

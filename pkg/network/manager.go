@@ -34,6 +34,7 @@ type cniRunner interface {
 	DelNetworkList(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error
 	GetCachedAttachments(containerID string) ([]*libcni.NetworkAttachment, error)
 	GCNetworkList(ctx context.Context, list *libcni.NetworkConfigList, args *libcni.GCArgs) error
+	CheckNetworkList(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error
 }
 
 // Manager sets up and tears down pod networks.

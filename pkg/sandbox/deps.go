@@ -17,6 +17,9 @@ type Network interface {
 	// what a request that a crash interrupted left, and what the
 	// plugins still hold for pods that are gone.
 	GC(ctx context.Context, valid func() (map[string]bool, error)) error
+	// Check runs the CNI CHECK of a pod's network: nil when healthy,
+	// network.ErrCheckUnsupported (wrapped) when it cannot be checked.
+	Check(ctx context.Context, pod network.PodNetwork) error
 }
 
 // Images resolves the images containers run; *image.Service implements

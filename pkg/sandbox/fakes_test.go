@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -35,6 +36,8 @@ type fakeNetwork struct {
 	teardownErr error
 	// gcs counts GC runs.
 	gcs int
+	// checkErr is what Check answers for a pod with a network.
+	checkErr error
 }
 
 func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error) {
@@ -76,6 +79,16 @@ func (f *fakeNetwork) GC(_ context.Context, valid func() (map[string]bool, error
 		}
 	}
 	return nil
+}
+
+// Check answers checkErr for a pod with a network.
+func (f *fakeNetwork) Check(_ context.Context, pod network.PodNetwork) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.active[pod.ID] {
+		return errors.New("the pod's network namespace is gone")
+	}
+	return f.checkErr
 }
 
 // ids lists the pods with a network, sorted.

@@ -37,6 +37,8 @@ type pod struct {
 	// dead; shimEnd says which (pod_shim.go).
 	conn    *shimConn
 	shimEnd shimEnd
+	// netCheck is the last CNI CHECK of the pod's network.
+	netCheck NetworkCheck
 }
 
 // runtimeHandler is the pod's resolved handler.

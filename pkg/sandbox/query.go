@@ -14,6 +14,8 @@ import (
 type Pod struct {
 	PodRecord
 	Config *runtime.PodSandboxConfig
+	// NetworkCheck is the last CNI CHECK of the pod's network.
+	NetworkCheck NetworkCheck
 }
 
 // Container is a read-only view of a container.
@@ -54,7 +56,7 @@ func (m *Manager) PodStatus(id string) (Pod, error) {
 	if err != nil {
 		return Pod{}, err
 	}
-	return Pod{PodRecord: p.snapshot(), Config: p.cfg}, nil
+	return Pod{PodRecord: p.snapshot(), Config: p.cfg, NetworkCheck: p.networkCheck()}, nil
 }
 
 // ListPods returns the pods that match f, oldest first. Pods still being

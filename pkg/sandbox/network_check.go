@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/wincri/wincri/pkg/logkeys"
+	"github.com/wincri/wincri/pkg/network"
+)
+
+// NetworkCheckInterval is how often the networks of ready pods are
+// checked with CNI CHECK while wincri runs.
+const NetworkCheckInterval = time.Minute
+
+// NetworkCheck is the outcome of the last CNI CHECK of a pod's network.
+type NetworkCheck struct {
+	// At is when it ran; zero when it never did.
+	At time.Time
+	// Supported is false when the pod's network cannot be checked (its
+	// CNI version predates CHECK, or it is the node's network).
+	Supported bool
+	// Healthy is false when the check found the network broken.
+	Healthy bool
+	// Message says what is broken, or why nothing was checked.
+	Message string
+}
+
+// CheckPodNetwork runs the CNI CHECK of a ready pod's network and keeps
+// the outcome, which PodStatus reports. A network that breaks is logged
+// as an error, one that recovers as info.
+func (m *Manager) CheckPodNetwork(ctx context.Context, id string) (NetworkCheck, error) {
+	p, err := m.getPod(id)
+	if err != nil {
+		return NetworkCheck{}, err
+	}
+	rec := p.snapshot()
+	if rec.State != PodReady {
+		return p.networkCheck(), nil
+	}
+	res := NetworkCheck{At: time.Now(), Supported: true, Healthy: true}
+	if m.hostNetwork(p.cfg) {
+		res.Supported, res.Message = false, "the pod uses the node's network"
+	} else if err := m.network.Check(ctx, podNetwork(rec.ID, p.cfg, rec.NetNS)); errors.Is(err, network.ErrCheckUnsupported) {
+		res.Supported, res.Message = false, err.Error()
+	} else if err != nil {
+		res.Healthy, res.Message = false, err.Error()
+	}
+	prev := p.setNetworkCheck(res)
+	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, rec.ID)
+	switch {
+	case !res.Healthy && (prev.At.IsZero() || prev.Healthy):
+		logger.Error(errors.New(res.Message), "The pod's network is broken")
+	case res.Healthy && !prev.At.IsZero() && !prev.Healthy:
+		logger.Info("The pod's network is healthy again")
+	}
+	return res, nil
+}
+
+// RunNetworkChecks checks the networks of ready pods every interval
+// until ctx ends.
+func (m *Manager) RunNetworkChecks(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			for _, p := range m.ListPods(PodFilter{State: PodReady}) {
+				if ctx.Err() != nil {
+					return
+				}
+				_, _ = m.CheckPodNetwork(ctx, p.ID)
+			}
+		}
+	}
+}
+
+func (p *pod) networkCheck() NetworkCheck {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.netCheck
+}
+
+// setNetworkCheck keeps a check's outcome and returns the previous one.
+func (p *pod) setNetworkCheck(c NetworkCheck) NetworkCheck {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prev := p.netCheck
+	p.netCheck = c
+	return prev
+}
