@@ -135,9 +135,15 @@ func (m *Manager) startProcess(ctx context.Context, s shim.Shim, id, execID stri
 
 // execStartError explains a failed exec create or start. When the container
 // stopped meanwhile (kubelet probes race with its termination, and runc
-// then fails with "read init-p: connection reset by peer") the request
-// came too late: FailedPrecondition, not a runtime fault.
+// then fails with "read init-p: connection reset by peer", or the runc
+// shim answers that the init process is not running) the request came
+// too late: FailedPrecondition, not a runtime fault.
 func (m *Manager) execStartError(ctx context.Context, s shim.Shim, id string, err error) error {
+	// The shim itself may say the container's init is not running
+	// before the task's state shows its exit.
+	if errdefs.IsFailedPrecondition(err) {
+		return fmt.Errorf("container %s stopped while the exec was starting (%v): %w", id, err, errdefs.ErrFailedPrecondition)
+	}
 	cctx, cancel := m.cleanupContext(ctx)
 	defer cancel()
 	if st, serr := s.State(cctx, id, ""); serr == nil && st.Status != shim.StatusRunning {

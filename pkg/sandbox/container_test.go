@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -225,6 +226,25 @@ func TestExecStartErrorOnStoppingContainer(t *testing.T) {
 	err = e.m.execStartError(e.ctx(), s, id, startErr)
 	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
 	assert.Contains(t, err.Error(), "stopped while the exec was starting")
+}
+
+// The runc shim can answer an exec's start itself that the container's
+// init is not running (FailedPrecondition, containerd's
+// cmd/containerd-shim-runc-v2/task/service.go, Start) before its exit
+// shows in the task's state: the container is stopping all the same
+// (seen in CI: a kubelet probe while a pod was deleted).
+func TestExecStartErrorWhileInitIsExiting(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "app")
+	_, _, s, done, err := e.m.runningTask(id)
+	require.NoError(t, err)
+	defer done()
+	startErr := fmt.Errorf("start process 0a: container %s init process is not running: %w", id, errdefs.ErrFailedPrecondition)
+
+	err = e.m.execStartError(e.ctx(), s, id, startErr)
+	assert.True(t, errdefs.IsFailedPrecondition(err), "%v", err)
+	assert.Contains(t, err.Error(), "container "+id+" stopped while the exec was starting")
 }
 
 // An ExecSync that times out kills its process without `all`, which
