@@ -40,6 +40,7 @@ type Config struct {
 	Image    Image              `toml:"image" json:"image"`
 	CNI      CNI                `toml:"cni" json:"cni"`
 	Stream   Streaming          `toml:"streaming" json:"streaming"`
+	Limits   Limits             `toml:"limits" json:"limits"`
 	Debug    Debug              `toml:"debug" json:"debug"`
 }
 
@@ -169,6 +170,19 @@ type Streaming struct {
 	Port    int    `toml:"port" json:"port"`
 }
 
+// Limits bound how many operations of a kind run at once, so that many
+// pods created together queue instead of overloading the node; 0 is no
+// limit. Queue times are the wincri_queue_wait_seconds metric.
+type Limits struct {
+	// NetworkOps bounds CNI ADD and DEL (pod network setup and teardown).
+	NetworkOps int `toml:"max_concurrent_network_ops" json:"max_concurrent_network_ops"`
+	// ShimLaunches bounds shim starts (the start handshake of a pod's shim).
+	ShimLaunches int `toml:"max_concurrent_shim_launches" json:"max_concurrent_shim_launches"`
+	// HCSOps bounds the Host Compute Service's heavy work: layer imports
+	// (unpacks on Linux) and task creations of containers and pods.
+	HCSOps int `toml:"max_concurrent_hcs_ops" json:"max_concurrent_hcs_ops"`
+}
+
 // Debug configures the metrics and pprof server.
 type Debug struct {
 	// Address is "host:port"; "" turns the server off.
@@ -234,6 +248,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := PriorityClassValue(c.PriorityClass); err != nil {
 		return fmt.Errorf("priority_class: %w", err)
+	}
+	for key, v := range map[string]int{
+		"max_concurrent_network_ops":   c.Limits.NetworkOps,
+		"max_concurrent_shim_launches": c.Limits.ShimLaunches,
+		"max_concurrent_hcs_ops":       c.Limits.HCSOps,
+	} {
+		if v < 0 {
+			return fmt.Errorf("limits.%s: %d is negative (0 is no limit)", key, v)
+		}
 	}
 	for _, name := range c.HandlerNames() {
 		rt := c.Runtimes[name]

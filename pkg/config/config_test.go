@@ -135,6 +135,7 @@ func TestParse(t *testing.T) {
 		{name: "unknown nested key", doc: "[cni]\nbin_dir = []\n", wantErr: `line 2: unknown key "cni.bin_dir"`},
 		{name: "wrong type", doc: "[streaming]\nport = \"10010\"\n", wantErr: `line 2 column 8: key "streaming.port"`},
 		{name: "bad toml", doc: "[image\n", wantErr: "line 1"},
+		{name: "negative limit", doc: "[limits]\nmax_concurrent_hcs_ops = -1\n", wantErr: "limits.max_concurrent_hcs_ops: -1 is negative (0 is no limit)"},
 		{name: "bad duration", doc: "[image]\npull_progress_timeout = \"soon\"\n", wantErr: `key "image.pull_progress_timeout"`},
 		{name: "unknown default runtime", doc: "default_runtime = \"gvisor\"\n", wantErr: `default_runtime: "gvisor" is not a configured handler`},
 		{name: "bad isolation", doc: "[runtimes.process]\nshim = \"s\"\nisolation = \"vm\"\n", wantErr: `runtimes.process.isolation: "vm"`},

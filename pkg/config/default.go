@@ -59,6 +59,12 @@ func WindowsDefault() *Config {
 	return defaults("", windowsRuntimes(), WindowsSandboxImage, windowsCNI())
 }
 
+// defaultLimits bound the operations of a burst of pods; see
+// hack/bench.sh density for the measurement behind them.
+func defaultLimits() Limits {
+	return Limits{NetworkOps: 8, ShimLaunches: 8, HCSOps: 4}
+}
+
 func defaults(runtime string, runtimes map[string]Runtime, sandboxImage string, cni CNI) *Config {
 	return &Config{
 		DefaultRuntime: runtime,
@@ -72,6 +78,7 @@ func defaults(runtime string, runtimes map[string]Runtime, sandboxImage string, 
 		},
 		CNI:    cni,
 		Stream: Streaming{Address: "127.0.0.1", Port: 0},
+		Limits: defaultLimits(),
 	}
 }
 
@@ -158,6 +165,16 @@ conf_dir = {{q .CNI.ConfDir}}
 address = {{q .Stream.Address}}
 # Port of the streaming server; 0 picks a free port.
 port = {{.Stream.Port}}
+
+# Operations of a kind run at once at most (0 = no limit); the others queue, and
+# wincri_queue_wait_seconds says for how long.
+[limits]
+# CNI ADD and DEL.
+max_concurrent_network_ops = {{.Limits.NetworkOps}}
+# Shim starts.
+max_concurrent_shim_launches = {{.Limits.ShimLaunches}}
+# Layer imports and task creations (the Host Compute Service's heavy work on Windows).
+max_concurrent_hcs_ops = {{.Limits.HCSOps}}
 
 [debug]
 # "127.0.0.1:PORT" serves /metrics and /debug/pprof; "" turns it off.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/image"
+	"github.com/wincri/wincri/pkg/limit"
 	"github.com/wincri/wincri/pkg/network"
 	"github.com/wincri/wincri/pkg/sandbox"
 	"github.com/wincri/wincri/pkg/shim"
@@ -33,11 +34,20 @@ type services struct {
 }
 
 func newServices(ctx context.Context, opts Options, db *store.Store, reg prometheus.Registerer) (*services, error) {
-	nw, err := network.New(opts.Config.CNI, filepath.Join(opts.State, "network"))
+	queues, err := limit.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	lim := opts.Config.Limits
+	// One queue for the Host Compute Service's heavy work: layer imports
+	// and task creations.
+	hcs := limit.New("hcs", lim.HCSOps, queues)
+	nw, err := network.New(opts.Config.CNI, filepath.Join(opts.State, "network"),
+		network.WithLimiter(limit.New("cni", lim.NetworkOps, queues)))
 	if err != nil {
 		return nil, fmt.Errorf("pod network: %w", err)
 	}
-	images, err := image.New(ctx, image.Options{Config: opts.Config.Image, Root: filepath.Join(opts.Root, "images"), Store: db})
+	images, err := image.New(ctx, image.Options{Config: opts.Config.Image, Root: filepath.Join(opts.Root, "images"), Store: db, UnpackLimiter: hcs})
 	if err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
 	}
@@ -47,14 +57,15 @@ func newServices(ctx context.Context, opts Options, db *store.Store, reg prometh
 	}
 	svc := &services{network: nw, images: images}
 	rt, err := sandbox.New(sandbox.Options{
-		Config:     opts.Config,
-		Root:       opts.Root,
-		State:      opts.State,
-		Store:      db,
-		Network:    nw,
-		Images:     images,
-		LoggerPath: loggerPath,
-		Logger:     klog.FromContext(ctx),
+		Config:      opts.Config,
+		Root:        opts.Root,
+		State:       opts.State,
+		Store:       db,
+		Network:     nw,
+		Images:      images,
+		LoggerPath:  loggerPath,
+		Logger:      klog.FromContext(ctx),
+		TaskLimiter: hcs,
 		NewShims: func(onEvent func(shim.Event)) (shim.Manager, error) {
 			// Config.Validate has checked the name.
 			priority, _ := config.PriorityClassValue(opts.Config.PriorityClass)
@@ -63,6 +74,7 @@ func newServices(ctx context.Context, opts Options, db *store.Store, reg prometh
 				OnEvent:       onEvent,
 				Logger:        klog.FromContext(ctx).WithName("shim"),
 				PriorityClass: priority,
+				LaunchLimiter: limit.New("shim_launch", lim.ShimLaunches, queues),
 			})
 			if err != nil {
 				return nil, fmt.Errorf("shim driver: %w", err)

@@ -273,7 +273,12 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 	}
 	defer tarStream.Close()
 	verifier := job.diffID.Algorithm().Hash()
+	release, err := s.unpacks.Acquire(ctx)
+	if err != nil {
+		return layerUsage{}, err
+	}
 	usage, err := s.unpackFn(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
+	release()
 	if err == nil {
 		// The tar reader stops at the end marker; the diff id covers
 		// the padding after it.

@@ -26,6 +26,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/limit"
 	"github.com/wincri/wincri/pkg/logkeys"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// Transport reaches registries; nil is a clone of
 	// http.DefaultTransport.
 	Transport http.RoundTripper
+	// UnpackLimiter bounds how many layers are unpacked (imported, on
+	// Windows) at once, across pulls; nil is no bound.
+	UnpackLimiter *limit.Limiter
 }
 
 // Service is the image service.
@@ -63,6 +67,8 @@ type Service struct {
 	sandboxImage    string
 	// unpackFn is unpackLayer; tests replace it to stall an unpack.
 	unpackFn func(ctx context.Context, dir string, parents []string, r io.Reader) (layerUsage, error)
+	// unpacks bounds the unpacks running at once.
+	unpacks *limit.Limiter
 
 	// mu serialises removals and garbage collection.
 	mu    sync.Mutex
@@ -96,6 +102,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		progressTimeout: opts.Config.PullProgressTimeout.Duration,
 		inUse:           opts.InUse,
 		unpackFn:        unpackLayer,
+		unpacks:         opts.UnpackLimiter,
 	}
 	if s.progressTimeout <= 0 {
 		s.progressTimeout = 5 * time.Minute

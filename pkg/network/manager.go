@@ -21,6 +21,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/limit"
 )
 
 // cleanupTimeout bounds the undo of a failed Setup, which runs on a fresh
@@ -50,6 +51,9 @@ type Manager struct {
 	hns hnsNetworks
 	// versions picks the built-in network's CNI version.
 	versions *pluginVersions
+	// limit bounds the Setups and teardowns running at once; nil is no
+	// bound.
+	limit *limit.Limiter
 
 	// gcMu is held shared by Setup and Teardown, and exclusively by GC.
 	gcMu sync.RWMutex
@@ -67,6 +71,12 @@ const podCIDRFile = "pod-cidr"
 
 // Option changes a Manager at construction.
 type Option func(*Manager)
+
+// WithLimiter bounds how many pod network setups and teardowns (CNI ADD
+// and DEL) run at once.
+func WithLimiter(l *limit.Limiter) Option {
+	return func(m *Manager) { m.limit = l }
+}
 
 // WithDefaultNetwork replaces the built-in network's name, bridge and
 // subnet; zero fields keep their defaults.
@@ -228,6 +238,11 @@ func (m *Manager) Setup(ctx context.Context, pod PodNetwork) (Result, error) {
 	for _, s := range n.Skipped {
 		log.Info("Skipped invalid CNI network configuration", "file", s.File, "reason", s.Reason)
 	}
+	release, err := m.limit.Acquire(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("pod network: %w", err)
+	}
+	defer release()
 	nsPath, err := m.ns.Create(ctx, pod.ID)
 	if err != nil {
 		return Result{}, err
@@ -285,6 +300,11 @@ func (m *Manager) teardown(ctx context.Context, pod PodNetwork, force bool) erro
 	if err := validatePodID(pod.ID); err != nil {
 		return err
 	}
+	release, err := m.limit.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pod network teardown: %w", err)
+	}
+	defer release()
 	log := klog.FromContext(ctx).WithValues(logPod, pod.ID)
 	// The manager's own record, not pod.NamespacePath, says whether a
 	// namespace is left: on a repeated Teardown the caller's path names

@@ -97,7 +97,7 @@ func (m *Manager) startTask(ctx context.Context, c *container, logDir string, s 
 	} else if !gone(err) {
 		return fmt.Errorf("deleting a leftover task: %w", err)
 	}
-	if _, err := s.Create(ctx, opts); err != nil {
+	if err := m.createTask(ctx, s, opts); err != nil {
 		return fmt.Errorf("creating the container task: %w", err)
 	}
 	created = true

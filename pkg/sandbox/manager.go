@@ -12,6 +12,7 @@ import (
 
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/isolation"
+	"github.com/wincri/wincri/pkg/limit"
 	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -41,6 +42,9 @@ type Options struct {
 	// Logger logs what happens outside any request: task exits, dead
 	// shims. klog.Background() when unset.
 	Logger klog.Logger
+	// TaskLimiter bounds how many task creations (the Host Compute
+	// Service's compute systems on Windows) run at once; nil is no bound.
+	TaskLimiter *limit.Limiter
 }
 
 // Manager runs pods and containers.
@@ -61,6 +65,8 @@ type Manager struct {
 	logger klog.Logger
 	events *broadcaster
 	host   isolation.Host
+	// tasks bounds the task creations running at once.
+	tasks *limit.Limiter
 
 	mu       sync.RWMutex
 	pods     map[string]*pod
@@ -95,6 +101,7 @@ func New(opts Options) (*Manager, error) {
 		loggerPath:   opts.LoggerPath,
 		logger:       opts.Logger,
 		events:       newBroadcaster(),
+		tasks:        opts.TaskLimiter,
 		pods:         map[string]*pod{},
 		podNames:     map[string]string{},
 		ctrs:         map[string]*container{},
@@ -154,4 +161,15 @@ func verbosity(logger klog.Logger) int {
 		}
 	}
 	return 0
+}
+
+// createTask creates a task in its turn among the task creations.
+func (m *Manager) createTask(ctx context.Context, s shim.Shim, opts shim.CreateOpts) error {
+	release, err := m.tasks.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.Create(ctx, opts)
+	return err
 }

@@ -186,7 +186,7 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 	}
 	m.watchShim(p, s)
 	faultpoint.Hit(ctx, faultpoint.PodAfterShimLaunch)
-	if _, err := s.Create(ctx, shim.CreateOpts{ID: id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
+	if err := m.createTask(ctx, s, shim.CreateOpts{ID: id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
 		return fmt.Errorf("creating the sandbox task: %w", err)
 	}
 	faultpoint.Hit(ctx, faultpoint.PodAfterTaskCreate)

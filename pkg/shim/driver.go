@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/ttrpc"
 	"k8s.io/klog/v2"
 
+	"github.com/wincri/wincri/pkg/limit"
 	"github.com/wincri/wincri/pkg/logkeys"
 )
 
@@ -47,6 +48,9 @@ type ManagerOpts struct {
 	OnEvent func(Event)
 	// Debug asks the shims for debug logs.
 	Debug bool
+	// LaunchLimiter bounds how many shim start handshakes run at once;
+	// nil is no bound.
+	LaunchLimiter *limit.Limiter
 	// PriorityClass is the Windows priority class given to every shim
 	// launched (config.PriorityClassValue); 0 leaves the shim's own. A
 	// shim's serve process does not inherit an above-normal class from

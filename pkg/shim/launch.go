@@ -60,7 +60,15 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shim log of %s: %w: %w", opts.ID, errdefs.ErrFailedPrecondition, err)
 	}
+	release, err := d.opts.LaunchLimiter.Acquire(ctx)
+	if err != nil {
+		if logStream != nil {
+			_ = logStream.Close()
+		}
+		return nil, fmt.Errorf("launch shim for %s: %w", opts.ID, err)
+	}
 	addr, err := d.start(ctx, bin, opts)
+	release()
 	if err != nil {
 		if logStream != nil {
 			_ = logStream.Close()
