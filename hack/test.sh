@@ -33,7 +33,7 @@ export PATH="$(go env GOPATH 2>/dev/null || echo /root/go)/bin:/usr/local/go/bin
 export CI="${CI:-true}"
 
 # The core packages: state machines, CRI translation, shim client, store.
-RACE_PKGS=(./pkg/sandbox/... ./pkg/cri/... ./pkg/shim/... ./pkg/store/... ./pkg/network/...)
+RACE_PKGS=(./pkg/sandbox/... ./pkg/cri/... ./pkg/shim/... ./pkg/store/... ./pkg/network/... ./pkg/limit/...)
 
 stage_setup() { hack/setup.sh; }
 
