@@ -11,6 +11,9 @@
 #       Prints per runtime the times to Ready (p50, p99), the total, the
 #       deletion, and the runtime's RSS at N pods.
 #
+# WINCRI_BENCH_CONFIG adds TOML to wincri's configuration, for example
+# '[limits]\nmax_concurrent_network_ops = 0' to compare settings.
+#
 # Not part of CI's pass/fail; hack/test.sh's bench stage runs one tiny
 # round (--pods 2 --wincri-only) to check that the script works.
 set -euo pipefail
@@ -42,7 +45,8 @@ TOOLS="${WINCRI_TOOLS:-$(go env GOPATH)/bin}"
 export PATH="$TOOLS:$PATH"
 [[ ${WINCRI_SKIP_SETUP:-} == 1 ]] || hack/setup.sh >&2
 
-WORK=$(mktemp -d /tmp/wincri-bench.XXXXXX)
+# Short: the shims' socket paths under the state directories are limited.
+WORK=$(mktemp -d /tmp/wb.XXXXXX)
 BIN="$WORK/bin"
 mkdir -p "$BIN"
 PIDS=()
@@ -58,7 +62,11 @@ cleanup() {
 	for b in wincribench0 ctrdbench0; do
 		ip link show "$b" >/dev/null 2>&1 && ip link delete "$b" 2>/dev/null || true
 	done
-	rm -rf "$WORK"
+	if [[ -n ${WINCRI_BENCH_KEEP:-} ]]; then
+		say "keeping $WORK (WINCRI_BENCH_KEEP)"
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
 
@@ -104,7 +112,7 @@ JSON
 }
 
 start_wincri() {
-	local dir=$WORK/wincri
+	local dir=$WORK/w
 	mkdir -p "$dir/net.d"
 	conflist wincribench wincribench0 10.211.0.0/16 "$dir/ipam" >"$dir/net.d/10-bench.conflist"
 	{
@@ -114,6 +122,8 @@ start_wincri() {
 		echo "conf_dir = \"$dir/net.d\""
 		echo '[debug]'
 		echo 'address = "127.0.0.1:18731"'
+		# More of wincri's configuration, to compare settings.
+		[[ -z ${WINCRI_BENCH_CONFIG:-} ]] || printf '%b\n' "$WINCRI_BENCH_CONFIG"
 	} >"$dir/config.toml"
 	"$BIN/wincri" --config "$dir/config.toml" --root "$dir/root" --state "$dir/state" \
 		--listen "unix://$dir/wincri.sock" >"$dir/wincri.log" 2>&1 &
@@ -121,11 +131,12 @@ start_wincri() {
 	PIDS+=("$RT_PID")
 	ENDPOINT="unix://$dir/wincri.sock"
 	GOROUTINES_URL="http://127.0.0.1:18731/debug/pprof/goroutine?debug=1"
-	wait_for 60 "wincri" test -S "$dir/wincri.sock" || die "wincri did not start: $(tail -n 5 "$dir/wincri.log")"
+	wincri_up() { kill -0 "$RT_PID" && test -S "$dir/wincri.sock"; }
+	wait_for 60 "wincri" wincri_up || die "wincri did not start: $(tail -n 5 "$dir/wincri.log")"
 }
 
 start_containerd() {
-	local dir=$WORK/containerd host
+	local dir=$WORK/c host
 	mkdir -p "$dir/net.d" "$dir/certs.d"
 	conflist ctrdbench ctrdbench0 10.212.0.0/16 "$dir/ipam" >"$dir/net.d/10-bench.conflist"
 	"$BIN/testimages" --hosts | while read -r host; do
@@ -142,6 +153,10 @@ state = "$dir/state"
   config_path = "$dir/certs.d"
 [plugins."io.containerd.cri.v1.images".pinned_images]
   sandbox = "registry.k8s.io/pause:3.9"
+[plugins."io.containerd.cri.v1.runtime"]
+  # Machines that forbid lowering oom_score_adj (the sandbox's -998 makes
+  # runc's nsexec fail with "can't get final child's PID from pipe: EOF").
+  restrict_oom_score_adj = true
 [plugins."io.containerd.cri.v1.runtime".cni]
   bin_dirs = ["/opt/cni/bin"]
   conf_dir = "$dir/net.d"
@@ -151,7 +166,8 @@ TOML
 	PIDS+=("$RT_PID")
 	ENDPOINT="unix://$dir/containerd.sock"
 	GOROUTINES_URL=
-	wait_for 60 "containerd" test -S "$dir/containerd.sock" || die "containerd did not start: $(tail -n 5 "$dir/containerd.log")"
+	containerd_up() { kill -0 "$RT_PID" && test -S "$dir/containerd.sock"; }
+	wait_for 60 "containerd" containerd_up || die "containerd did not start: $(tail -n 5 "$dir/containerd.log")"
 }
 
 stop_runtime() {

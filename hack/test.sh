@@ -11,6 +11,8 @@
 #            Wine suites (-race on the core packages)
 #   fuzz     a short fuzz run of request validation and spec building
 #   wine     test/wine: the release's Windows binaries under Wine
+#   bench    hack/bench.sh density, one tiny round beside containerd, to
+#            check that the bench works (its figures are not judged)
 #   cluster  test/e2e/cluster: a standalone kubelet and a one-node
 #            Kubernetes cluster on wincri
 #   critest  hack/critest.sh, the CRI validation suite; its closing line
@@ -24,10 +26,10 @@ set -euo pipefail
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 cd "$(dirname "$SELF")/.."
 
-ALL_STAGES=(setup kube verify release unit fuzz wine cluster critest)
+ALL_STAGES=(setup kube verify release unit fuzz wine bench cluster critest)
 # Budgets in seconds, each for a cold run on 2 cores; CI's 90 minutes hold
 # them all.
-declare -A BUDGET=([setup]=600 [kube]=2400 [verify]=600 [release]=600 [unit]=1500 [fuzz]=600 [wine]=300 [cluster]=900 [critest]=900)
+declare -A BUDGET=([setup]=600 [kube]=2400 [verify]=600 [release]=600 [unit]=1500 [fuzz]=600 [wine]=300 [bench]=900 [cluster]=900 [critest]=900)
 
 export PATH="$(go env GOPATH 2>/dev/null || echo /root/go)/bin:/usr/local/go/bin:$PATH"
 export CI="${CI:-true}"
@@ -120,6 +122,8 @@ stage_wine() {
 	fi
 	WINCRI_RELEASE_ZIP="$zip" gotest "$LOGDIR/wine.log" -v -count=1 -timeout 4m ./test/wine/
 }
+
+stage_bench() { WINCRI_SKIP_SETUP=1 hack/bench.sh density --pods 2 --rounds 1; }
 
 stage_cluster() {
 	local dir
