@@ -62,21 +62,14 @@ func (m *Manager) CheckPodNetwork(ctx context.Context, id string) (NetworkCheck,
 // RunNetworkChecks checks the networks of ready pods every interval
 // until ctx ends.
 func (m *Manager) RunNetworkChecks(ctx context.Context, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			for _, p := range m.ListPods(PodFilter{State: PodReady}) {
-				if ctx.Err() != nil {
-					return
-				}
-				_, _ = m.CheckPodNetwork(ctx, p.ID)
+	every(ctx, interval, func() {
+		for _, p := range m.ListPods(PodFilter{State: PodReady}) {
+			if ctx.Err() != nil {
+				return
 			}
+			_, _ = m.CheckPodNetwork(ctx, p.ID)
 		}
-	}
+	})
 }
 
 func (p *pod) networkCheck() NetworkCheck {

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,4 +76,27 @@ func TestCheckPodNetworkNotChecked(t *testing.T) {
 	chk, err = e.m.CheckPodNetwork(ctx, stopped)
 	require.NoError(t, err)
 	assert.True(t, chk.At.IsZero(), "a stopped pod has no network to check")
+}
+
+// The periodic check finds a broken network without anyone asking.
+func TestRunNetworkChecks(t *testing.T) {
+	e := newEnv(t)
+	id := e.runPod("web")
+	e.log.Expect(`^The pod's network is broken: the pod's network namespace is gone`)
+	e.net.mu.Lock()
+	delete(e.net.active, id)
+	e.net.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(e.ctx())
+	done := make(chan struct{})
+	go func() {
+		e.m.RunNetworkChecks(ctx, 10*time.Millisecond)
+		close(done)
+	}()
+	require.Eventually(t, func() bool {
+		p, err := e.m.PodStatus(id)
+		return err == nil && !p.NetworkCheck.At.IsZero() && !p.NetworkCheck.Healthy
+	}, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	<-done
 }

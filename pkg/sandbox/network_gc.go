@@ -28,17 +28,9 @@ func (m *Manager) podIDs() (map[string]bool, error) {
 // RunNetworkGC collects the network state of gone pods every interval
 // until ctx ends. Failures are logged; the next round tries again.
 func (m *Manager) RunNetworkGC(ctx context.Context, interval time.Duration) {
-	logger := klog.FromContext(ctx)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if err := m.network.GC(ctx, m.podIDs); err != nil {
-				logger.Error(err, "Removing the network state of gone pods")
-			}
+	every(ctx, interval, func() {
+		if err := m.network.GC(ctx, m.podIDs); err != nil {
+			klog.FromContext(ctx).Error(err, "Removing the network state of gone pods")
 		}
-	}
+	})
 }
