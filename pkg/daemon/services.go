@@ -47,7 +47,7 @@ func newServices(ctx context.Context, opts Options, db *store.Store, reg prometh
 	if err != nil {
 		return nil, fmt.Errorf("pod network: %w", err)
 	}
-	images, err := image.New(ctx, image.Options{Config: opts.Config.Image, Root: filepath.Join(opts.Root, "images"), Store: db, UnpackLimiter: hcs})
+	images, err := image.New(ctx, image.Options{Config: opts.Config.Image, Root: filepath.Join(opts.Root, "images"), Store: db, UnpackLimiter: hcs, Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
 	}

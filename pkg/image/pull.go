@@ -160,6 +160,11 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 		return "", fmt.Errorf("recording image %s: %w", ref, err)
 	}
 	elapsed := time.Since(start)
+	var downloaded int64
+	for _, c := range calls {
+		downloaded += c.progress.downloaded.Load()
+	}
+	s.metrics.pulled(downloaded, size, elapsed)
 	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "platform", platformString(res.config.Platform),
 		logkeys.Handler, opts.Target.Handler, "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
 	return img.ID, nil
@@ -277,8 +282,12 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 	if err != nil {
 		return layerUsage{}, err
 	}
+	unpackStart := time.Now()
 	usage, err := s.unpackFn(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
 	release()
+	if err == nil {
+		s.metrics.unpack.Observe(time.Since(unpackStart).Seconds())
+	}
 	if err == nil {
 		// The tar reader stops at the end marker; the diff id covers
 		// the padding after it.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/klog/v2"
 
 	"github.com/wincri/wincri/pkg/config"
@@ -51,6 +52,8 @@ type Options struct {
 	// UnpackLimiter bounds how many layers are unpacked (imported, on
 	// Windows) at once, across pulls; nil is no bound.
 	UnpackLimiter *limit.Limiter
+	// Registerer receives the pull metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Service is the image service.
@@ -69,6 +72,7 @@ type Service struct {
 	unpackFn func(ctx context.Context, dir string, parents []string, r io.Reader) (layerUsage, error)
 	// unpacks bounds the unpacks running at once.
 	unpacks *limit.Limiter
+	metrics *metrics
 
 	// mu serialises removals and garbage collection.
 	mu    sync.Mutex
@@ -89,6 +93,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	host := opts.Host
 	if host.OS == "" {
 		host = HostPlatform()
@@ -103,6 +111,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		inUse:           opts.InUse,
 		unpackFn:        unpackLayer,
 		unpacks:         opts.UnpackLimiter,
+		metrics:         m,
 	}
 	if s.progressTimeout <= 0 {
 		s.progressTimeout = 5 * time.Minute
