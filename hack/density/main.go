@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,11 +117,6 @@ func sample(pid int, goroutinesURL string) (density.Sample, error) {
 	if err != nil {
 		return s, err
 	}
-	// The first line reads "goroutine profile: total N".
-	first, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(first)
-	if len(f) > 0 {
-		s.Goroutines, _ = strconv.Atoi(f[len(f)-1])
-	}
-	return s, nil
+	s.Goroutines, err = density.GoroutineCount(string(b))
+	return s, err
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPercentile(t *testing.T) {
@@ -29,4 +30,12 @@ func TestPercentile(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, Result{Ready: tt.ready}.Percentile(tt.p), "%v p%v", tt.ready, tt.p)
 	}
+}
+
+func TestGoroutineCount(t *testing.T) {
+	n, err := GoroutineCount("goroutine profile: total 42\n1 @ 0x1\n")
+	require.NoError(t, err)
+	assert.Equal(t, 42, n)
+	_, err = GoroutineCount("<html>not found</html>")
+	require.Error(t, err)
 }

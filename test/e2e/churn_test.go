@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/wincri/wincri/internal/density"
 )
 
 // churnCounts are the resources a leak would make grow.
@@ -25,7 +27,7 @@ func (c churnCounts) String() string {
 
 func (d *daemon) churnCounts(t *testing.T) churnCounts {
 	t.Helper()
-	fds, err := openFDs(d.pid())
+	fds, err := density.ProcessFDs(d.pid())
 	require.NoError(t, err)
 	g, err := d.debugGoroutines()
 	require.NoError(t, err)

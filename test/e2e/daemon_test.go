@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/wincri/wincri/internal/density"
 	"github.com/wincri/wincri/pkg/faultpoint"
 )
 
@@ -331,11 +331,5 @@ func (d *daemon) debugGoroutines() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The first line reads "goroutine profile: total N".
-	first, _, _ := strings.Cut(out, "\n")
-	f := strings.Fields(first)
-	if len(f) == 0 {
-		return 0, fmt.Errorf("unexpected goroutine profile %q", first)
-	}
-	return strconv.Atoi(f[len(f)-1])
+	return density.GoroutineCount(out)
 }

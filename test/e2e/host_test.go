@@ -151,12 +151,6 @@ func dirNames(dir string) []string {
 	return names
 }
 
-// openFDs counts a process's open file descriptors.
-func openFDs(pid int) (int, error) {
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(entries), err
-}
-
 // alive reports whether a process exists and is not a zombie.
 func alive(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
