@@ -143,7 +143,9 @@ func (n hcnNamespaces) deleteEndpoint(ctx context.Context, podID, id, why string
 // Sweep deletes the endpoints named after a pod that is gone and
 // attached to no namespace: what a Windows CNI plugin made (the
 // plugins name endpoints <container id>_<network>) before wincri died in
-// its ADD, before the endpoint reached the pod's namespace. Only pods
+// its ADD, before the endpoint reached the pod's namespace (the name is
+// containernetworking/plugins pkg/hns/endpoint_windows.go,
+// ConstructEndpointName, for an HCN namespace as CNI_NETNS). Only pods
 // wincri has a namespace record of are swept, so that no other
 // runtime's endpoint is touched.
 func (n hcnNamespaces) Sweep(ctx context.Context, podID string) error {

@@ -92,7 +92,8 @@ func (f *fakeHCN) DeleteEndpoint(id string) error {
 }
 
 // createEndpoint is what a Windows CNI plugin's ADD does first: an
-// endpoint named <container id>_<network>.
+// endpoint named <container id>_<network> (containernetworking/plugins
+// v1.10.0 pkg/hns/endpoint_windows.go, ConstructEndpointName).
 func (f *fakeHCN) createEndpoint(podID, network string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
