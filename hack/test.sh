@@ -11,8 +11,9 @@
 #            Wine suites (-race on the core packages)
 #   fuzz     a short fuzz run of request validation and spec building
 #   wine     test/wine: the release's Windows binaries under Wine
-#   bench    hack/bench.sh density, one tiny round beside containerd, to
-#            check that the bench works (its figures are not judged)
+#   bench    hack/bench.sh --quick: one sample of every case beside
+#            containerd, to check that the bench works (its figures are
+#            not judged)
 #   cluster  test/e2e/cluster: a standalone kubelet and a one-node
 #            Kubernetes cluster on wincri
 #   critest  hack/critest.sh, the CRI validation suite; its closing line
@@ -123,7 +124,7 @@ stage_wine() {
 	WINCRI_RELEASE_ZIP="$zip" gotest "$LOGDIR/wine.log" -v -count=1 -timeout 4m ./test/wine/
 }
 
-stage_bench() { WINCRI_SKIP_SETUP=1 hack/bench.sh density --pods 2 --rounds 1; }
+stage_bench() { WINCRI_SKIP_SETUP=1 hack/bench.sh --quick; }
 
 stage_cluster() {
 	local dir

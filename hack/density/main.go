@@ -34,9 +34,11 @@ func main() {
 		logDir     = flag.String("log-dir", os.TempDir(), "where the pods' log directories go")
 		asJSON     = flag.Bool("json", false, "print the figures as JSON too")
 		timeout    = flag.Duration("timeout", 15*time.Minute, "the whole run's limit")
+		cgroup     = flag.String("cgroup-parent", "", "cgroupfs path under which each pod gets a cgroup of its own, as kubelet gives")
+		statsCalls = flag.Int("stats-calls", 0, "times ListPodSandboxStats is timed with every pod running")
 	)
 	flag.Parse()
-	if err := run(*endpoint, *image, *pods, *pid, *goroutines, *logDir, *asJSON, *timeout); err != nil {
+	if err := run(*endpoint, *image, *pods, *pid, *goroutines, *logDir, *asJSON, *timeout, *statsCalls, *cgroup); err != nil {
 		fmt.Fprintln(os.Stderr, "density:", err)
 		os.Exit(1)
 	}
@@ -56,9 +58,11 @@ type figures struct {
 	FDsAfter     int     `json:"fds_after"`
 	GoroutinesB  int     `json:"goroutines_before"`
 	GoroutinesA  int     `json:"goroutines_after"`
+	StatsP50Ms   float64 `json:"stats_p50_ms,omitempty"`
+	StatsP95Ms   float64 `json:"stats_p95_ms,omitempty"`
 }
 
-func run(endpoint, image string, pods, pid int, goroutinesURL, logDir string, asJSON bool, timeout time.Duration) error {
+func run(endpoint, image string, pods, pid int, goroutinesURL, logDir string, asJSON bool, timeout time.Duration, statsCalls int, cgroupParent string) error {
 	if !strings.HasPrefix(endpoint, "unix://") {
 		return fmt.Errorf("-endpoint must be unix:///path")
 	}
@@ -69,7 +73,7 @@ func run(endpoint, image string, pods, pid int, goroutinesURL, logDir string, as
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	opts := density.Options{Pods: pods, Image: image, LogDir: logDir}
+	opts := density.Options{Pods: pods, Image: image, LogDir: logDir, StatsCalls: statsCalls, CgroupParent: cgroupParent}
 	if pid > 0 {
 		opts.Probe = func() (density.Sample, error) { return sample(pid, goroutinesURL) }
 	}
@@ -92,6 +96,7 @@ func run(endpoint, image string, pods, pid int, goroutinesURL, logDir string, as
 		RSSBeforeMiB: mib(res.Before.RSSBytes), RSSFullMiB: mib(res.Full.RSSBytes), RSSAfterMiB: mib(res.After.RSSBytes),
 		FDsBefore: res.Before.FDs, FDsAfter: res.After.FDs,
 		GoroutinesB: res.Before.Goroutines, GoroutinesA: res.After.Goroutines,
+		StatsP50Ms: ms(density.Percentile(res.Stats, 50)), StatsP95Ms: ms(density.Percentile(res.Stats, 95)),
 	})
 }
 

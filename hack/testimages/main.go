@@ -34,7 +34,13 @@ func main() {
 		logReqs    = flag.Bool("log-requests", false, "log every registry request to standard error")
 		listHosts  = flag.Bool("hosts", false, "print the registry hosts to mirror, one a line, and exit")
 		list       = flag.Bool("list", false, "print every upstream image name and the local path serving it, then the exceptions, and exit")
+		randoms    []randomSpec
 	)
+	flag.Func("random", "also serve an image of random, incompressible content, NAME=SIZE/LAYERS (e.g. wincri.invalid/bench/big:1=200MiB/8); repeatable", func(v string) error {
+		spec, err := parseRandomSpec(v)
+		randoms = append(randoms, spec)
+		return err
+	})
 	flag.Parse()
 
 	logger := klog.NewKlogr()
@@ -52,14 +58,14 @@ func main() {
 		printCatalog(catalog([]byte{}))
 		return
 	}
-	if err := run(ctx, *addr, *busyboxBin, *helperBin, *addrFile, *logReqs); err != nil {
+	if err := run(ctx, *addr, *busyboxBin, *helperBin, *addrFile, *logReqs, randoms); err != nil {
 		logger.Error(err, "testimages failed")
 		klog.Flush()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, busyboxBin, helperBin, addrFile string, logReqs bool) error {
+func run(ctx context.Context, addr, busyboxBin, helperBin, addrFile string, logReqs bool, randoms []randomSpec) error {
 	logger := klog.FromContext(ctx)
 	var helper []byte
 	if helperBin != "" {
@@ -78,6 +84,13 @@ func run(ctx context.Context, addr, busyboxBin, helperBin, addrFile string, logR
 	images, err := buildAll(bb, catalog(helper))
 	if err != nil {
 		return err
+	}
+	for _, spec := range randoms {
+		img, err := buildRandom(spec)
+		if err != nil {
+			return err
+		}
+		images = append(images, img)
 	}
 	var reqLog io.Writer
 	if logReqs {

@@ -8,6 +8,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,7 +23,14 @@ type server struct {
 	addr string // host:port it listens on
 	srv  *http.Server
 	done chan error
+	// blobBytes counts the blob bytes served, which the pull bench reads
+	// at servedPath to tell how many bytes a pull fetched.
+	blobBytes atomic.Int64
 }
+
+// servedPath answers the number of blob bytes served so far, as
+// {"blob_bytes": N}.
+const servedPath = "/wincri-bench/served"
 
 // startRegistry listens on addr, which must be a loopback address: the
 // registry is for this machine's runtime under test only. requestLog, when
@@ -42,13 +51,10 @@ func startRegistry(ctx context.Context, addr string, requestLog io.Writer) (*ser
 	if requestLog == nil {
 		requestLog = io.Discard
 	}
-	s := &server{
-		addr: ln.Addr().String(),
-		srv: &http.Server{
-			Handler:           registry.New(registry.Logger(log.New(requestLog, "registry: ", log.LstdFlags))),
-			ReadHeaderTimeout: 10 * time.Second,
-		},
-		done: make(chan error, 1),
+	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
+	s.srv = &http.Server{
+		Handler:           s.counting(registry.New(registry.Logger(log.New(requestLog, "registry: ", log.LstdFlags)))),
+		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
 		err := s.srv.Serve(ln)
@@ -102,4 +108,30 @@ func (s *server) push(ctx context.Context, images []built) error {
 		}
 	}
 	return nil
+}
+
+// counting serves servedPath and counts the bytes of blob GETs.
+func (s *server) counting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == servedPath {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, "{\"blob_bytes\": %d}\n", s.blobBytes.Load())
+			return
+		}
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+			w = &countingWriter{ResponseWriter: w, n: &s.blobBytes}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }

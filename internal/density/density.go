@@ -9,6 +9,7 @@ package density
 import (
 	"context"
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -30,6 +31,12 @@ type Options struct {
 	Handler string
 	// Probe samples the runtime process; nil samples nothing.
 	Probe func() (Sample, error)
+	// CgroupParent, when set, puts each pod in a cgroup of its own below
+	// it, as kubelet does (containerd's pod stats need one).
+	CgroupParent string
+	// StatsCalls is how many times ListPodSandboxStats is timed, one
+	// call after another, while every pod runs.
+	StatsCalls int
 }
 
 // Sample is what the runtime process holds at one moment; a value below
@@ -52,15 +59,21 @@ type Result struct {
 	// Before, Full and After sample the runtime before the pods, with
 	// all of them running, and after their deletion.
 	Before, Full, After Sample
+	// Stats are the times of Options.StatsCalls ListPodSandboxStats
+	// calls with every pod running, sorted.
+	Stats []time.Duration
 }
 
 // Percentile is the p-th percentile (0-100) of the pods' times to Ready.
-func (r Result) Percentile(p float64) time.Duration {
-	if len(r.Ready) == 0 {
+func (r Result) Percentile(p float64) time.Duration { return Percentile(r.Ready, p) }
+
+// Percentile is the p-th percentile (0-100) of sorted durations, 0 for
+// none.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Ready)-1) * p / 100)
-	return r.Ready[i]
+	return sorted[int(float64(len(sorted)-1)*p/100)]
 }
 
 func (r Result) String() string {
@@ -107,6 +120,9 @@ func Run(ctx context.Context, rt runtime.RuntimeServiceClient, img runtime.Image
 	res.Ready = ready
 	full, perr := probe(opts)
 	res.Full = full
+	if perr == nil && !failed(errs) {
+		res.Stats, perr = timeStats(ctx, rt, opts.StatsCalls)
+	}
 
 	delStart := time.Now()
 	delErrs := make([]error, opts.Pods)
@@ -127,6 +143,29 @@ func Run(ctx context.Context, rt runtime.RuntimeServiceClient, img runtime.Image
 		return res, perr
 	}
 	return res, nil
+}
+
+func failed(errs []error) bool {
+	for _, e := range errs {
+		if e != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// timeStats times n ListPodSandboxStats calls, sorted.
+func timeStats(ctx context.Context, rt runtime.RuntimeServiceClient, n int) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if _, err := rt.ListPodSandboxStats(ctx, &runtime.ListPodSandboxStatsRequest{}); err != nil {
+			return nil, fmt.Errorf("ListPodSandboxStats: %w", err)
+		}
+		out = append(out, time.Since(start))
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // Settle samples the runtime after the run until its goroutines and fds
@@ -162,6 +201,9 @@ func runPod(ctx context.Context, rt runtime.RuntimeServiceClient, opts Options, 
 		Hostname:     name,
 		LogDirectory: filepath.Join(opts.LogDir, "density_"+name+"_"+uid),
 		Linux:        &runtime.LinuxPodSandboxConfig{},
+	}
+	if opts.CgroupParent != "" {
+		pod.Linux.CgroupParent = path.Join(opts.CgroupParent, "pod"+uid)
 	}
 	r, err := rt.RunPodSandbox(ctx, &runtime.RunPodSandboxRequest{Config: pod, RuntimeHandler: opts.Handler})
 	if err != nil {
