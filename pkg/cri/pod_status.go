@@ -7,8 +7,12 @@ import (
 )
 
 // PodSandboxStatus reports a pod; verbose adds the isolation mode, the
-// shim, for hyperv pods the utility VM, and the pod network's health,
-// checked then with CNI CHECK, as a condition.
+// shim, for hyperv pods the utility VM, and the pod network's health
+// from its last CNI CHECK as a condition. The checks run every minute;
+// a pod's first verbose status starts its first check and reports it
+// once it is done, so that no status waits for a CNI plugin (containerd's
+// verbose status runs none either: internal/cri/server
+// sandbox_status.go, PodSandboxStatus).
 func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxStatusRequest) (*runtime.PodSandboxStatusResponse, error) {
 	if err := validateID("pod_sandbox_id", req.GetPodSandboxId()); err != nil {
 		return nil, err
@@ -22,9 +26,8 @@ func (s *Server) PodSandboxStatus(ctx context.Context, req *runtime.PodSandboxSt
 		resp.ContainersStatuses = append(resp.ContainersStatuses, toCRIContainerStatus(c))
 	}
 	if req.GetVerbose() {
-		// The pod may go meanwhile; its status stands as read.
-		if chk, err := s.runtime.CheckPodNetwork(ctx, p.ID); err == nil {
-			p.NetworkCheck = chk
+		if p.NetworkCheck.At.IsZero() {
+			s.runtime.CheckPodNetworkSoon(p.ID)
 		}
 		if resp.Info, err = podVerboseInfo(p); err != nil {
 			return nil, err

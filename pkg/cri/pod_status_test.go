@@ -1,7 +1,6 @@
 package cri
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -13,20 +12,17 @@ import (
 	"github.com/wincri/wincri/pkg/sandbox"
 )
 
-// checkingRuntime answers a CNI CHECK with check.
+// checkingRuntime counts the checks asked for.
 type checkingRuntime struct {
 	fakeRuntime
-	check  sandbox.NetworkCheck
 	checks int
 }
 
-func (f *checkingRuntime) CheckPodNetwork(_ context.Context, id string) (sandbox.NetworkCheck, error) {
-	f.checks++
-	return f.check, nil
-}
+func (f *checkingRuntime) CheckPodNetworkSoon(string) { f.checks++ }
 
-// A verbose PodSandboxStatus checks the pod's network then and reports
-// its health as a condition; a plain one, kubelet's, runs no plugin.
+// A verbose PodSandboxStatus reports the pod network's last CHECK as a
+// condition, and asks for a first check of a pod never checked; a plain
+// one, kubelet's, asks for none.
 func TestPodSandboxStatusNetworkCondition(t *testing.T) {
 	at := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -44,8 +40,8 @@ func TestPodSandboxStatusNetworkCondition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt := &checkingRuntime{check: tt.check}
-			rt.pods = []sandbox.Pod{{PodRecord: sandbox.PodRecord{ID: "p1", State: sandbox.PodReady}, Config: &runtime.PodSandboxConfig{}}}
+			rt := &checkingRuntime{}
+			rt.pods = []sandbox.Pod{{PodRecord: sandbox.PodRecord{ID: "p1", State: sandbox.PodReady}, Config: &runtime.PodSandboxConfig{}, NetworkCheck: tt.check}}
 			env := newTestEnv(t, Options{Runtime: rt}, true)
 
 			_, err := env.runtime.PodSandboxStatus(ctx(t), &runtime.PodSandboxStatusRequest{PodSandboxId: "p1"})
@@ -54,7 +50,11 @@ func TestPodSandboxStatusNetworkCondition(t *testing.T) {
 
 			resp, err := env.runtime.PodSandboxStatus(ctx(t), &runtime.PodSandboxStatusRequest{PodSandboxId: "p1", Verbose: true})
 			require.NoError(t, err)
-			assert.Equal(t, 1, rt.checks)
+			if tt.check.At.IsZero() {
+				assert.Equal(t, 1, rt.checks, "a first check is asked for")
+			} else {
+				assert.Zero(t, rt.checks, "the last check is reported, none run")
+			}
 			var info struct {
 				Conditions []podCondition `json:"conditions"`
 			}

@@ -17,8 +17,9 @@ type Runtime interface {
 	RemovePod(ctx context.Context, id string) error
 	PodStatus(id string) (sandbox.Pod, error)
 	ListPods(f sandbox.PodFilter) []sandbox.Pod
-	// CheckPodNetwork runs the CNI CHECK of a ready pod's network.
-	CheckPodNetwork(ctx context.Context, id string) (sandbox.NetworkCheck, error)
+	// CheckPodNetworkSoon starts the first CNI CHECK of a ready pod's
+	// network in the background; PodStatus reports the last one.
+	CheckPodNetworkSoon(id string)
 
 	CreateContainer(ctx context.Context, podID string, cfg *runtime.ContainerConfig) (string, error)
 	StartContainer(ctx context.Context, id string) error

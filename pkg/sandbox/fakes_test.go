@@ -36,8 +36,10 @@ type fakeNetwork struct {
 	teardownErr error
 	// gcs counts GC runs.
 	gcs int
-	// checkErr is what Check answers for a pod with a network.
+	// checkErr is what Check answers for a pod with a network; checks
+	// counts the calls.
 	checkErr error
+	checks   int
 }
 
 func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (network.Result, error) {
@@ -85,6 +87,7 @@ func (f *fakeNetwork) GC(_ context.Context, valid func() (map[string]bool, error
 func (f *fakeNetwork) Check(_ context.Context, pod network.PodNetwork) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checks++
 	if !f.active[pod.ID] {
 		return errors.New("the pod's network namespace is gone")
 	}

@@ -59,6 +59,40 @@ func (m *Manager) CheckPodNetwork(ctx context.Context, id string) (NetworkCheck,
 	return res, nil
 }
 
+// networkCheckTimeout bounds a check started by CheckPodNetworkSoon.
+const networkCheckTimeout = time.Minute
+
+// CheckPodNetworkSoon starts, in the background, the first CNI CHECK of
+// a pod's network, unless the pod was checked already or its check runs:
+// a verbose PodStatus reports the last check instead of running one,
+// which would make it as slow as a CNI plugin run (tens of ms). The
+// periodic checks keep the outcome fresh after that.
+func (m *Manager) CheckPodNetworkSoon(id string) {
+	p, err := m.getPod(id)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	start := p.netCheck.At.IsZero() && !p.netChecking
+	if start {
+		p.netChecking = true
+	}
+	p.mu.Unlock()
+	if !start {
+		return
+	}
+	go func() {
+		defer func() {
+			p.mu.Lock()
+			p.netChecking = false
+			p.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), networkCheckTimeout)
+		defer cancel()
+		_, _ = m.CheckPodNetwork(ctx, id)
+	}()
+}
+
 // RunNetworkChecks checks the networks of ready pods every interval
 // until ctx ends.
 func (m *Manager) RunNetworkChecks(ctx context.Context, interval time.Duration) {

@@ -100,3 +100,31 @@ func TestRunNetworkChecks(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A pod's first check runs in the background once asked for; asking
+// again while it runs or after it ran starts no other.
+func TestCheckPodNetworkSoon(t *testing.T) {
+	e := newEnv(t)
+	id := e.runPod("web")
+
+	e.net.mu.Lock() // holds the check in the plugin
+	e.m.CheckPodNetworkSoon(id)
+	e.m.CheckPodNetworkSoon(id)
+	p, err := e.m.PodStatus(id)
+	require.NoError(t, err)
+	assert.True(t, p.NetworkCheck.At.IsZero(), "not checked before the plugin answers")
+	e.net.mu.Unlock()
+
+	require.Eventually(t, func() bool {
+		p, err := e.m.PodStatus(id)
+		return err == nil && !p.NetworkCheck.At.IsZero()
+	}, 10*time.Second, 10*time.Millisecond)
+	p, err = e.m.PodStatus(id)
+	require.NoError(t, err)
+	assert.True(t, p.NetworkCheck.Healthy)
+	e.m.CheckPodNetworkSoon(id)
+	e.m.CheckPodNetworkSoon("unknown")
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	assert.Equal(t, 1, e.net.checks)
+}

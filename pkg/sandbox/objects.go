@@ -37,8 +37,10 @@ type pod struct {
 	// dead; shimEnd says which (pod_shim.go).
 	conn    *shimConn
 	shimEnd shimEnd
-	// netCheck is the last CNI CHECK of the pod's network.
-	netCheck NetworkCheck
+	// netCheck is the last CNI CHECK of the pod's network; netChecking
+	// is set while CheckPodNetworkSoon's check runs.
+	netCheck    NetworkCheck
+	netChecking bool
 }
 
 // runtimeHandler is the pod's resolved handler.
