@@ -34,7 +34,7 @@ func (s *Server) listPodMetrics(ctx context.Context) ([]*runtime.PodSandboxMetri
 	if err != nil {
 		return nil, err
 	}
-	pods := r.PodStats(ctx, sandbox.PodFilter{State: sandbox.PodReady})
+	pods := r.PodStats(ctx, sandbox.PodFilter{State: sandbox.PodReady}, sandbox.StatsOptions{Tasks: true})
 	out := make([]*runtime.PodSandboxMetrics, 0, len(pods))
 	for _, p := range pods {
 		out = append(out, toCRIPodMetrics(p))

@@ -21,7 +21,7 @@ func (s *Server) ContainerStats(ctx context.Context, req *runtime.ContainerStats
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range r.ContainerStats(ctx, sandbox.ContainerFilter{ID: c.ID, PodID: c.PodID}) {
+	for _, st := range r.ContainerStats(ctx, sandbox.ContainerFilter{ID: c.ID, PodID: c.PodID}, sandbox.StatsOptions{}) {
 		if st.Container.ID == c.ID {
 			return &runtime.ContainerStatsResponse{Stats: toCRIContainerStats(st)}, nil
 		}
@@ -46,7 +46,7 @@ func (s *Server) listContainerStats(ctx context.Context, f *runtime.ContainerSta
 		return nil, err
 	}
 	filter := sandbox.ContainerFilter{ID: f.GetId(), PodID: f.GetPodSandboxId(), State: sandbox.ContainerRunning, Labels: f.GetLabelSelector()}
-	list := r.ContainerStats(ctx, filter)
+	list := r.ContainerStats(ctx, filter, sandbox.StatsOptions{})
 	out := make([]*runtime.ContainerStats, 0, len(list))
 	for _, c := range list {
 		out = append(out, toCRIContainerStats(c))

@@ -22,7 +22,7 @@ func (s *Server) PodSandboxStats(ctx context.Context, req *runtime.PodSandboxSta
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range r.PodStats(ctx, sandbox.PodFilter{ID: p.ID}) {
+	for _, st := range r.PodStats(ctx, sandbox.PodFilter{ID: p.ID}, sandbox.StatsOptions{}) {
 		if st.Pod.ID == p.ID {
 			return &runtime.PodSandboxStatsResponse{Stats: toCRIPodStats(st, windowsStats)}, nil
 		}
@@ -44,7 +44,7 @@ func (s *Server) listPodStats(ctx context.Context, f *runtime.PodSandboxStatsFil
 	if err != nil {
 		return nil, err
 	}
-	list := r.PodStats(ctx, sandbox.PodFilter{ID: f.GetId(), State: sandbox.PodReady, Labels: f.GetLabelSelector()})
+	list := r.PodStats(ctx, sandbox.PodFilter{ID: f.GetId(), State: sandbox.PodReady, Labels: f.GetLabelSelector()}, sandbox.StatsOptions{})
 	out := make([]*runtime.PodSandboxStats, 0, len(list))
 	for _, p := range list {
 		out = append(out, toCRIPodStats(p, windowsStats))

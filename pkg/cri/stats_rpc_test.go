@@ -59,7 +59,7 @@ func (f *fakeRuntime) ListContainers(flt sandbox.ContainerFilter) []sandbox.Cont
 	return out
 }
 
-func (f *fakeRuntime) PodStats(_ context.Context, flt sandbox.PodFilter) []sandbox.PodStats {
+func (f *fakeRuntime) PodStats(_ context.Context, flt sandbox.PodFilter, _ sandbox.StatsOptions) []sandbox.PodStats {
 	f.podFilters = append(f.podFilters, flt)
 	var out []sandbox.PodStats
 	for _, p := range f.stats {
@@ -70,7 +70,7 @@ func (f *fakeRuntime) PodStats(_ context.Context, flt sandbox.PodFilter) []sandb
 	return out
 }
 
-func (f *fakeRuntime) ContainerStats(_ context.Context, flt sandbox.ContainerFilter) []sandbox.ContainerStats {
+func (f *fakeRuntime) ContainerStats(_ context.Context, flt sandbox.ContainerFilter, _ sandbox.StatsOptions) []sandbox.ContainerStats {
 	var out []sandbox.ContainerStats
 	for _, p := range f.stats {
 		for _, c := range p.Containers {

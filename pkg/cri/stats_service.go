@@ -13,8 +13,8 @@ import (
 // StatsRuntime reports resource usage (the daemon binds the sandbox
 // manager to its stats cache).
 type StatsRuntime interface {
-	PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats
-	ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats
+	PodStats(ctx context.Context, f sandbox.PodFilter, opts sandbox.StatsOptions) []sandbox.PodStats
+	ContainerStats(ctx context.Context, f sandbox.ContainerFilter, opts sandbox.StatsOptions) []sandbox.ContainerStats
 }
 
 // windowsStats says which shape of stats this host reports: a Windows

@@ -28,12 +28,12 @@ var (
 	_ cri.LayersRuntime = cachedStats{}
 )
 
-func (r cachedStats) PodStats(ctx context.Context, f sandbox.PodFilter) []sandbox.PodStats {
-	return r.m.PodStats(ctx, r.cache, f)
+func (r cachedStats) PodStats(ctx context.Context, f sandbox.PodFilter, opts sandbox.StatsOptions) []sandbox.PodStats {
+	return r.m.PodStats(ctx, r.cache, f, opts)
 }
 
-func (r cachedStats) ContainerStats(ctx context.Context, f sandbox.ContainerFilter) []sandbox.ContainerStats {
-	return r.m.ContainerStats(ctx, r.cache, f)
+func (r cachedStats) ContainerStats(ctx context.Context, f sandbox.ContainerFilter, opts sandbox.StatsOptions) []sandbox.ContainerStats {
+	return r.m.ContainerStats(ctx, r.cache, f, opts)
 }
 
 func (r cachedStats) WritableLayers() sandbox.LayersUsage {

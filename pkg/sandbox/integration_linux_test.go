@@ -229,7 +229,7 @@ func TestLifecycleWithRuncShim(t *testing.T) {
 		require.NoError(t, e.m.UpdateContainerResources(e.ctx, web, &runtime.ContainerResources{Linux: &runtime.LinuxContainerResources{CpuShares: 512}}, nil))
 		require.NoError(t, e.m.ReopenContainerLog(e.ctx, web))
 		cache := NewStatsCache(time.Hour)
-		stats := e.m.ContainerStats(e.ctx, cache, ContainerFilter{ID: web})
+		stats := e.m.ContainerStats(e.ctx, cache, ContainerFilter{ID: web}, StatsOptions{})
 		require.Len(t, stats, 1)
 		require.NotNil(t, stats[0].Sample.Memory, "%+v", stats[0])
 		require.NotNil(t, stats[0].Sample.CPU, "%+v", stats[0])

@@ -75,10 +75,19 @@ type PodStats struct {
 	Containers []ContainerStats
 }
 
+// StatsOptions say how much a stats request gathers.
+type StatsOptions struct {
+	// Tasks counts the threads, open files and sockets of the tasks'
+	// processes (stats.Process.Tasks), which only the CRI metrics
+	// report: listing a runc task's processes runs `runc ps`, tens of
+	// milliseconds per task, which kubelet's stats calls must not pay.
+	Tasks bool
+}
+
 // PodStats reports the ready pods that match f, gathering pods in
 // parallel. A pod whose shim does not answer is reported without
 // figures rather than failing the whole list.
-func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) []PodStats {
+func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter, opts StatsOptions) []PodStats {
 	if f.State == "" {
 		f.State = PodReady
 	}
@@ -97,7 +106,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = m.podStats(ctx, cache, capacity, p, running[p.ID])
+			out[i] = m.podStats(ctx, cache, opts, capacity, p, running[p.ID])
 		}()
 	}
 	wg.Wait()
@@ -109,7 +118,7 @@ func (m *Manager) PodStats(ctx context.Context, cache *StatsCache, f PodFilter) 
 
 // ContainerStats reports the containers that match f; running ones
 // with their tasks' figures.
-func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f ContainerFilter) []ContainerStats {
+func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f ContainerFilter, opts StatsOptions) []ContainerStats {
 	ctrs := m.ListContainers(f)
 	capacity := m.layersCapacity(ctx, cache)
 	out := make([]ContainerStats, len(ctrs))
@@ -127,14 +136,14 @@ func (m *Manager) ContainerStats(ctx context.Context, cache *StatsCache, f Conta
 					defer done()
 				}
 			}
-			out[i] = m.containerStats(ctx, cache, capacity, s, c)
+			out[i] = m.containerStats(ctx, cache, opts, capacity, s, c)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *stats.Capacity, pod Pod, ctrs []Container) PodStats {
+func (m *Manager) podStats(ctx context.Context, cache *StatsCache, opts StatsOptions, capacity *stats.Capacity, pod Pod, ctrs []Container) PodStats {
 	out := PodStats{Pod: pod}
 	p, err := m.getPod(pod.ID)
 	if err != nil {
@@ -144,10 +153,10 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *sta
 	if err == nil {
 		defer done()
 	}
-	sandboxTask := m.taskSample(ctx, cache, s, pod.ID)
+	sandboxTask := m.taskSample(ctx, cache, opts, s, pod.ID)
 	var ctrSamples []stats.Sample
 	for _, c := range ctrs {
-		cs := m.containerStats(ctx, cache, capacity, s, c)
+		cs := m.containerStats(ctx, cache, opts, capacity, s, c)
 		out.Containers = append(out.Containers, cs)
 		ctrSamples = append(ctrSamples, cs.Sample)
 	}
@@ -170,7 +179,7 @@ func (m *Manager) podStats(ctx context.Context, cache *StatsCache, capacity *sta
 	return out
 }
 
-func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, capacity *stats.Capacity, s shim.Shim, c Container) ContainerStats {
+func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, opts StatsOptions, capacity *stats.Capacity, s shim.Shim, c Container) ContainerStats {
 	out := ContainerStats{Container: c, Capacity: capacity, Spec: cache.specs.get(ctx, c.ID, c.Spec)}
 	if fs, ok := cache.disk.Get(m.dirs.containerLayer(c.ID)); ok {
 		out.WritableLayer = &fs
@@ -178,15 +187,16 @@ func (m *Manager) containerStats(ctx context.Context, cache *StatsCache, capacit
 	if c.State != ContainerRunning {
 		return out
 	}
-	out.Sample = m.taskSample(ctx, cache, s, c.ID)
+	out.Sample = m.taskSample(ctx, cache, opts, s, c.ID)
 	cache.rates.Apply(c.ID, &out.Sample)
 	return out
 }
 
 // taskSample asks a task's shim for its figures; an empty sample when
 // it cannot answer (the task exited or the shim is gone). Where the
-// host sees the task's processes, their threads and files are counted.
-func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim, id string) stats.Sample {
+// host sees the task's processes and opts ask, their threads and files
+// are counted.
+func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, opts StatsOptions, s shim.Shim, id string) stats.Sample {
 	now := time.Now()
 	if s == nil {
 		return stats.Sample{At: now}
@@ -204,7 +214,8 @@ func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim
 		logger.V(4).Info("Decoding task stats failed", "err", err)
 		return stats.Sample{At: now}
 	}
-	if sample.Process != nil && cache.procRoot == "" {
+	countTasks := opts.Tasks && cache.procRoot != ""
+	if sample.Process != nil && !countTasks {
 		return sample
 	}
 	pids, err := s.Pids(ctx, id)
@@ -218,7 +229,7 @@ func (m *Manager) taskSample(ctx context.Context, cache *StatsCache, s shim.Shim
 		// runhcs statistics do not count processes.
 		sample.Process = &stats.Process{Count: uint64(len(pids))}
 	}
-	if cache.procRoot != "" {
+	if countTasks {
 		tasks := stats.CountTasks(cache.procRoot, pids)
 		sample.Process.Tasks = &tasks
 	}

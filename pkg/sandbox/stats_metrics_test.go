@@ -155,7 +155,7 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	require.NoError(t, err)
 	writeProc(t, cache.procRoot, pod.Pid, e.container(id).Pid)
 
-	pods := e.m.PodStats(e.ctx(), cache, PodFilter{})
+	pods := e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{Tasks: true})
 	require.Len(t, pods, 1)
 	// A pod network is read from its namespace, which the fake network
 	// does not make: stand in for what it would hold.
@@ -193,4 +193,34 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	assert.Equal(t, uint64(e.container(id).StartedAt.Unix()), byName[stats.MetricStartTime].Value)
 	assert.Equal(t, []string{"metrics", "default", "c", id, e.container(id).ImageName}, byName[stats.MetricThreads].Labels)
 	assert.GreaterOrEqual(t, byName[stats.MetricFSUsage].Value, uint64(2), "measured on the first request")
+}
+
+// Kubelet's stats calls do not list the tasks' processes, which on runc
+// runs `runc ps` per task; the metrics, which report threads and files,
+// do.
+func TestPodStatsCountTasksOnlyForMetrics(t *testing.T) {
+	e := newEnv(t)
+	podID := e.runPod("tasks")
+	id := e.runContainer(podID, "c")
+	for _, task := range []string{podID, id} {
+		require.NoError(t, e.shims.SetStats(task, mustAny(cgroupV1Metrics())))
+	}
+	cache := NewStatsCache(time.Hour)
+	cache.procRoot = t.TempDir()
+	pod, err := e.m.PodStatus(podID)
+	require.NoError(t, err)
+	writeProc(t, cache.procRoot, pod.Pid, e.container(id).Pid)
+
+	for _, tc := range []struct {
+		opts      StatsOptions
+		wantTasks bool
+	}{{StatsOptions{}, false}, {StatsOptions{Tasks: true}, true}} {
+		pods := e.m.PodStats(e.ctx(), cache, PodFilter{}, tc.opts)
+		require.Len(t, pods, 1)
+		require.Len(t, pods[0].Containers, 1)
+		p := pods[0].Containers[0].Process
+		require.NotNil(t, p, "the process count comes from the task's metrics")
+		assert.Equal(t, uint64(1), p.Count)
+		assert.Equal(t, tc.wantTasks, p.Tasks != nil, "%+v", tc.opts)
+	}
 }

@@ -59,7 +59,7 @@ func TestPodStatsSumsTheTasks(t *testing.T) {
 	require.NoError(t, e.shims.SetStats(b, metricsV2(3e6, 20<<20))) // 3 s
 
 	cache := NewStatsCache(time.Hour)
-	pods := e.m.PodStats(e.ctx(), cache, PodFilter{})
+	pods := e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{})
 	require.Len(t, pods, 1)
 	p := pods[0]
 	assert.Equal(t, podID, p.Pod.ID)
@@ -79,11 +79,11 @@ func TestPodStatsSumsTheTasks(t *testing.T) {
 	// One more CPU second each a little later: a rate now.
 	time.Sleep(10 * time.Millisecond)
 	require.NoError(t, e.shims.SetStats(a, metricsV1(3e9, 10<<20)))
-	ctrs := e.m.ContainerStats(e.ctx(), cache, ContainerFilter{ID: a})
+	ctrs := e.m.ContainerStats(e.ctx(), cache, ContainerFilter{ID: a}, StatsOptions{})
 	require.Len(t, ctrs, 1)
 	assert.Greater(t, ctrs[0].CPU.UsageNanoCores, uint64(1e9), "a second of CPU in about 10ms is many cores")
 
-	ctrs = e.m.ContainerStats(e.ctx(), cache, ContainerFilter{ID: exited})
+	ctrs = e.m.ContainerStats(e.ctx(), cache, ContainerFilter{ID: exited}, StatsOptions{})
 	require.Len(t, ctrs, 1)
 	assert.Nil(t, ctrs[0].CPU, "an exited container has no task to ask")
 	assert.Equal(t, ContainerExited, ctrs[0].Container.State)
@@ -103,7 +103,7 @@ func TestPodStatsOfAUtilityVM(t *testing.T) {
 		Processor: &runhcsstats.WindowsContainerProcessorStatistics{TotalRuntimeNS: 4e9},
 		Memory:    &runhcsstats.WindowsContainerMemoryStatistics{MemoryUsagePrivateWorkingSetBytes: 100 << 20},
 	}}})))
-	pods := e.m.PodStats(e.ctx(), NewStatsCache(time.Hour), PodFilter{})
+	pods := e.m.PodStats(e.ctx(), NewStatsCache(time.Hour), PodFilter{}, StatsOptions{})
 	require.Len(t, pods, 1)
 	p := pods[0]
 	assert.Equal(t, uint64(9e9), p.CPU.UsageCoreNanoSeconds)
@@ -118,12 +118,12 @@ func TestPodStatsFilters(t *testing.T) {
 	one := e.runPod("one")
 	two := e.runPod("two")
 	cache := NewStatsCache(time.Hour)
-	assert.Len(t, e.m.PodStats(e.ctx(), cache, PodFilter{}), 2)
-	got := e.m.PodStats(e.ctx(), cache, PodFilter{Labels: map[string]string{"app": "two"}})
+	assert.Len(t, e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{}), 2)
+	got := e.m.PodStats(e.ctx(), cache, PodFilter{Labels: map[string]string{"app": "two"}}, StatsOptions{})
 	require.Len(t, got, 1)
 	assert.Equal(t, two, got[0].Pod.ID)
 	require.NoError(t, e.m.StopPod(e.ctx(), one))
-	got = e.m.PodStats(e.ctx(), cache, PodFilter{})
+	got = e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{})
 	require.Len(t, got, 1, "only ready pods")
 	assert.Equal(t, two, got[0].Pod.ID)
 }
@@ -135,7 +135,7 @@ func TestStatsSurviveShimFailures(t *testing.T) {
 	require.NoError(t, e.shims.SetStats(id, &anypb.Any{TypeUrl: "example.com/Unknown"}))
 	e.shims.FailNext("Stats", fmt.Errorf("shim is busy"))
 	cache := NewStatsCache(time.Hour)
-	pods := e.m.PodStats(e.ctx(), cache, PodFilter{})
+	pods := e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{})
 	require.Len(t, pods, 1)
 	require.Len(t, pods[0].Containers, 1)
 	assert.Nil(t, pods[0].Containers[0].CPU)
@@ -172,7 +172,7 @@ func BenchmarkListPodSandboxStats(b *testing.B) {
 			cache.procRoot = procRoot
 			var n int
 			for b.Loop() {
-				n = len(e.m.PodStats(b.Context(), cache, PodFilter{}))
+				n = len(e.m.PodStats(b.Context(), cache, PodFilter{}, StatsOptions{}))
 			}
 			if n != 50 {
 				b.Fatalf("listed %d pods, want 50", n)

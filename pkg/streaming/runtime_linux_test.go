@@ -324,7 +324,7 @@ func TestStreamingWithRuncShim(t *testing.T) {
 		defer cancel()
 		go cache.Run(cctx)
 		burn := func() sandbox.ContainerStats {
-			list := e.m.ContainerStats(e.ctx, cache, sandbox.ContainerFilter{ID: burnID})
+			list := e.m.ContainerStats(e.ctx, cache, sandbox.ContainerFilter{ID: burnID}, sandbox.StatsOptions{})
 			require.Len(t, list, 1)
 			return list[0]
 		}
@@ -338,7 +338,7 @@ func TestStreamingWithRuncShim(t *testing.T) {
 		assert.Greater(t, last.CPU.UsageCoreNanoSeconds, first.CPU.UsageCoreNanoSeconds)
 		assert.NotNil(t, last.Process)
 
-		pods := e.m.PodStats(e.ctx, cache, sandbox.PodFilter{ID: podID})
+		pods := e.m.PodStats(e.ctx, cache, sandbox.PodFilter{ID: podID}, sandbox.StatsOptions{})
 		require.Len(t, pods, 1)
 		p := pods[0]
 		require.NotNil(t, p.Memory)
