@@ -179,7 +179,10 @@ func (m *Manager) buildContainer(ctx context.Context, c *container, p *pod, h is
 // tolerating what is already gone, and forgets it.
 func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
 	rec := c.snapshot()
-	if p, err := m.getPod(rec.PodID); err == nil {
+	c.mu.RLock()
+	deleted := c.taskDeleted
+	c.mu.RUnlock()
+	if p, err := m.getPod(rec.PodID); err == nil && !deleted {
 		if s := p.getShim(); s != nil {
 			if _, err := s.Delete(ctx, rec.ID, ""); err != nil && !gone(err) {
 				return fmt.Errorf("deleting task of container %s: %w", rec.ID, err)
@@ -190,13 +193,16 @@ func (m *Manager) destroyContainer(ctx context.Context, c *container) error {
 	if err := m.plat.CleanupContainer(ctx, rec.ID); err != nil {
 		return err
 	}
+	if err := m.trash.remove(m.dirs.containerLayer(rec.ID)); err != nil {
+		return err
+	}
 	if err := logger.Cleanup(m.dirs.loggerState(), rec.ID); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(m.dirs.containerStdio(rec.ID)); err != nil {
+	if err := m.trash.remove(m.dirs.containerStdio(rec.ID)); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(m.dirs.containerBundle(rec.ID)); err != nil {
+	if err := m.trash.remove(m.dirs.containerBundle(rec.ID)); err != nil {
 		return err
 	}
 	if err := m.db.Update(func(tx *store.Tx) error { return tx.Delete(bucketContainers, rec.ID) }); err != nil {

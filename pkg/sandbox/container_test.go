@@ -51,7 +51,7 @@ func TestContainerLifecycle(t *testing.T) {
 	require.NoError(t, e.m.RemoveContainer(ctx, a))
 	_, err = e.m.ContainerStatus(a)
 	assert.True(t, errdefs.IsNotFound(err))
-	assert.Equal(t, 1, e.plat.ctrCleanups[a], "remove cleans the writable layer")
+	assert.Equal(t, 2, e.plat.ctrCleanups[a], "the mounts are released at the exit and again at the removal")
 	require.NoError(t, e.m.RemoveContainer(ctx, a), "removing twice succeeds")
 
 	require.NoError(t, e.m.RemovePod(ctx, pod), "removing a pod removes its running containers")
@@ -150,6 +150,46 @@ func TestStopContainerKillsAfterGracePeriod(t *testing.T) {
 	c := e.container(id)
 	assert.Equal(t, ContainerExited, c.State)
 	assert.Equal(t, int32(137), c.ExitCode, "killed")
+}
+
+// StopContainer returns once the task is deleted in the shim, so that
+// RemoveContainer needs no shim call; a deletion that failed is retried
+// by RemoveContainer. containerd deletes the task before it reports the
+// container stopped (internal/cri/server/events.go, handleContainerExit).
+func TestStopContainerDeletesTheTask(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// deleteFails makes the deletion at the exit fail.
+		deleteFails bool
+	}{{"deleted at the exit", false}, {"deletion at the exit failed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			pod := e.runPod("web")
+			id := e.runContainer(pod, "a")
+			if tc.deleteFails {
+				e.log.Expect("^Deleting an exited task: shim busy")
+				e.shims.FailNext("Delete", errors.New("shim busy"))
+			}
+			require.NoError(t, e.m.StopContainer(e.ctx(), id, 0))
+			_, found := e.shims.Task(id)
+			assert.Equal(t, tc.deleteFails, found, "the task is deleted when StopContainer returns")
+
+			// A shim that failed every Delete now would fail RemoveContainer
+			// only if it had to delete.
+			e.shims.FailNext("Delete", errors.New("unexpected Delete"))
+			err := e.m.RemoveContainer(e.ctx(), id)
+			if tc.deleteFails {
+				require.ErrorContains(t, err, "unexpected Delete")
+				require.NoError(t, e.m.RemoveContainer(e.ctx(), id), "retried")
+			} else {
+				require.NoError(t, err)
+			}
+			_, found = e.shims.Task(id)
+			assert.False(t, found)
+			_, err = e.m.ContainerStatus(id)
+			assert.True(t, errdefs.IsNotFound(err), "removed: %v", err)
+		})
+	}
 }
 
 func TestShimDeathMarksContainersExited(t *testing.T) {

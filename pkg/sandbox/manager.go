@@ -67,6 +67,8 @@ type Manager struct {
 	host   isolation.Host
 	// tasks bounds the task creations running at once.
 	tasks *limit.Limiter
+	// trash deletes removed containers' writable layers and bundles.
+	trash *trash
 
 	mu       sync.RWMutex
 	pods     map[string]*pod
@@ -107,6 +109,7 @@ func New(opts Options) (*Manager, error) {
 		ctrs:         map[string]*container{},
 		ctrNames:     map[string]string{},
 	}
+	m.trash = newTrash(m.logger, m.dirs.root, m.dirs.state)
 	m.host = isolation.ProbeHost()
 	m.host.ShimLogLevel = isolation.ShimLogLevel(verbosity(m.logger))
 	shims, err := opts.NewShims(m.handleEvent)

@@ -85,36 +85,64 @@ func (m *Manager) containerExited(c *container, code int32, at time.Time, reason
 	rec := c.snapshot()
 	logger.Info("Container exited", "exitCode", rec.ExitCode, "reason", rec.Reason)
 	c.mu.Lock()
-	if c.exited != nil {
-		close(c.exited)
-		c.exited = nil
-	}
+	exited := c.exited
+	c.exited = nil
 	c.mu.Unlock()
 	if !startPending {
 		m.publish(EventStopped, rec.ID, rec.PodID)
 	}
+	if reason == ReasonShimDied {
+		closeExited(exited)
+		return
+	}
 	// The task's record in the shim is no longer needed; deleting it lets
-	// the pod's shim exit once the pod stops. Off the event goroutine.
-	if reason != ReasonShimDied {
-		go m.deleteTask(rec.PodID, rec.ID)
+	// the pod's shim exit once the pod stops. Off the event goroutine;
+	// whoever waits for the exit (StopContainer) waits for the deletion
+	// too, so that RemoveContainer finds the task gone, as containerd
+	// deletes a task before it reports its container stopped
+	// (internal/cri/server/events.go, handleContainerExit).
+	go func() {
+		defer closeExited(exited)
+		if !m.deleteTask(rec.PodID, rec.ID) {
+			return
+		}
+		c.mu.Lock()
+		c.taskDeleted = true
+		c.mu.Unlock()
+		// Nothing uses the root file system any more.
+		ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), taskExitTimeout)
+		defer cancel()
+		if err := m.plat.CleanupContainer(ctx, rec.ID); err != nil {
+			m.logger.Error(err, "Releasing an exited container's mounts", logkeys.ContainerID, rec.ID)
+		}
+	}()
+}
+
+func closeExited(ch chan struct{}) {
+	if ch != nil {
+		close(ch)
 	}
 }
 
-func (m *Manager) deleteTask(podID, id string) {
+// deleteTask deletes an exited task in its pod's shim and reports
+// whether it is gone from there.
+func (m *Manager) deleteTask(podID, id string) bool {
 	p, err := m.getPod(podID)
 	if err != nil {
-		return
+		return false
 	}
 	s, done, err := p.useShim()
 	if err != nil {
-		return // the pod's stop or the shim's death deletes its tasks
+		return false // the pod's stop or the shim's death deletes its tasks
 	}
 	defer done()
 	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), m.logger), taskExitTimeout)
 	defer cancel()
 	if _, err := s.Delete(ctx, id, ""); err != nil && !gone(err) {
 		m.logger.Error(err, "Deleting an exited task", logkeys.ContainerID, id)
+		return false
 	}
+	return true
 }
 
 // podTaskExited marks a pod whose sandbox task ended NotReady; kubelet

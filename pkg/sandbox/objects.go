@@ -65,9 +65,11 @@ type container struct {
 	mu  sync.RWMutex
 	rec ContainerRecord
 	cfg *runtime.ContainerConfig
-	// exited is closed when the running task has exited and its exit is
-	// recorded; replaced at each start.
-	exited chan struct{}
+	// exited is closed when the running task has exited, its exit is
+	// recorded and its deletion in the shim tried; replaced at each
+	// start. taskDeleted says the deletion succeeded.
+	exited      chan struct{}
+	taskDeleted bool
 	// stalePid is the process of a leftover task that StartContainer
 	// deleted; its exit event must not end the new one.
 	stalePid uint32

@@ -24,7 +24,9 @@ type Platform interface {
 	// ContainerSpec creates the container's writable layer over its image
 	// and returns its task spec and rootfs mounts.
 	ContainerSpec(ctx context.Context, in ContainerInput) (*specs.Spec, []shim.Mount, error)
-	// CleanupContainer removes the container's writable layer and mounts.
+	// CleanupContainer releases the container's mounts, which only its
+	// task used: the manager calls it once the task is deleted, and
+	// again before it removes the writable layer.
 	CleanupContainer(ctx context.Context, containerID string) error
 	// UpdateResources applies CRI resources to a container's spec and
 	// returns them marshalled for the shim's Update of a running task.

@@ -293,10 +293,7 @@ func (l *linuxPlatform) CleanupContainer(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	if err := unmount(filepath.Join(bundle, "rootfs")); err != nil {
-		return err
-	}
-	return os.RemoveAll(l.dirs.containerLayer(id))
+	return unmount(filepath.Join(bundle, "rootfs"))
 }
 
 func (l *linuxPlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {

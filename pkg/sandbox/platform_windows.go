@@ -71,9 +71,9 @@ func (w *windowsPlatform) ContainerSpec(ctx context.Context, in ContainerInput) 
 	return task.Spec, task.Rootfs, nil
 }
 
-func (w *windowsPlatform) CleanupContainer(ctx context.Context, id string) error {
-	return os.RemoveAll(w.dirs.containerLayer(id))
-}
+// CleanupContainer has nothing to release: the shim detaches the scratch
+// layer when it deletes the task, and the manager removes its folder.
+func (w *windowsPlatform) CleanupContainer(context.Context, string) error { return nil }
 
 func (w *windowsPlatform) UpdateResources(ctx context.Context, spec *specs.Spec, r *runtime.ContainerResources) (typeurl.Any, error) {
 	if r.GetWindows() == nil {

@@ -211,11 +211,16 @@ func (m *Manager) removeOrphans(ctx context.Context) {
 	}
 	for _, id := range listDir(m.dirs.containerLayer("")) {
 		if !ctrs[id] {
-			if err := m.plat.CleanupContainer(ctx, id); err != nil {
+			err := m.plat.CleanupContainer(ctx, id)
+			if err == nil {
+				err = m.trash.remove(m.dirs.containerLayer(id))
+			}
+			if err != nil {
 				logger.Error(err, "Removing an orphaned container layer", logkeys.ContainerID, id)
 			}
 		}
 	}
+	m.trash.empty()
 	for _, id := range listDir(m.dirs.podLayer("")) {
 		if !pods[id] {
 			_ = os.RemoveAll(m.dirs.podLayer(id))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,6 +28,10 @@ func (d *daemon) assertNothingLeft(t *testing.T) {
 	assert.Empty(t, dirNames(filepath.Join(d.state, "pods")), "pod bundles")
 	assert.Empty(t, dirNames(filepath.Join(d.state, "containers")), "container bundles")
 	assert.Empty(t, dirNames(filepath.Join(d.root, "containers")), "container layers")
+	// What was removed is deleted in the background.
+	assert.Eventually(t, func() bool {
+		return len(dirNames(filepath.Join(d.root, "trash"))) == 0 && len(dirNames(filepath.Join(d.state, "trash"))) == 0
+	}, 30*time.Second, 20*time.Millisecond, "removed directories are deleted")
 	assert.Empty(t, d.ipAllocations(), "CNI address allocations")
 	assert.Empty(t, dirNames(filepath.Join("/sys/class/net", d.bridge, "brif")), "veth interfaces on the bridge")
 	var leftovers []int
