@@ -6,6 +6,14 @@
 //	wincri version
 //	wincri config default
 //	wincri shim-version [PATH]   (is the runhcs shim the release wincri is tested against?)
+//	wincri image import [--endpoint E] FILE|-               (through the running daemon)
+//	wincri image export [--endpoint E] [-o FILE|-] IMAGE... (through the running daemon)
+//
+// image import reads an OCI image layout or docker save archive and
+// unpacks its images as a pull would; image export writes an OCI image
+// layout archive of present images, whose layers are re-created from the
+// unpacked files (new digests). Both talk to the daemon's Archive gRPC
+// service on its endpoint, so CRI lists an imported image at once.
 package main
 
 import (
@@ -49,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return configCommand(args[1:], stdout)
 		case "shim-version":
 			return shimVersionCommand(args[1:], stdout)
+		case "image":
+			return imageCommand(args[1:], os.Stdin, stdout, stderr)
 		case "pause":
 			os.Exit(pause.Run())
 		}
@@ -95,14 +105,15 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.runService, "run-service", false, "run as the Windows service --service-name, under the service control manager (the registered command line has it)")
 	klog.InitFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n       wincri shim-version [PATH]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: wincri [flags]\n       wincri version\n       wincri config default\n       wincri shim-version [PATH]\n"+
+			"       wincri image import [--endpoint E] FILE|-\n       wincri image export [--endpoint E] [-o FILE|-] IMAGE...\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default, shim-version)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (subcommands: version, config default, shim-version, image import, image export)", fs.Arg(0))
 	}
 	if f.register && f.unregister {
 		return nil, errors.New("--register-service and --unregister-service exclude each other")

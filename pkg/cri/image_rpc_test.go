@@ -98,7 +98,7 @@ func newImageEnv(t *testing.T, cfg *config.Config, inUse image.InUseFunc) (*test
 		InUse:  inUse,
 	})
 	require.NoError(t, err)
-	return newTestEnv(t, Options{Config: cfg, Images: svc}, true), svc
+	return newTestEnv(t, Options{Config: cfg, Images: svc, Archive: svc}, true), svc
 }
 
 func TestImageRPCs(t *testing.T) {

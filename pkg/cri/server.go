@@ -31,6 +31,9 @@ type Options struct {
 	Network Network
 	Images  ImageService
 	Runtime Runtime
+	// Archive serves image import and export; nil answers them
+	// Unimplemented.
+	Archive ArchiveService
 	// The optional capabilities: an RPC whose capability is nil answers
 	// Unimplemented (Layers: ImageFsInfo reports images only).
 	Events  EventRuntime
@@ -55,6 +58,7 @@ type Server struct {
 	network Network
 	images  ImageService
 	runtime Runtime
+	archive ArchiveService
 	events  EventRuntime
 	stats   StatsRuntime
 	streams StreamServer
@@ -88,6 +92,7 @@ func New(opts Options) (*Server, error) {
 		network: opts.Network,
 		images:  opts.Images,
 		runtime: opts.Runtime,
+		archive: opts.Archive,
 		events:  opts.Events,
 		stats:   opts.Stats,
 		streams: opts.Streams,
@@ -103,8 +108,8 @@ func New(opts Options) (*Server, error) {
 // SetReady lets RPCs through once startup recovery has finished.
 func (s *Server) SetReady() { s.ready.Store(true) }
 
-// NewGRPCServer returns a gRPC server with the interceptor chain and both
-// CRI services registered.
+// NewGRPCServer returns a gRPC server with the interceptor chain, both
+// CRI services and wincri's image Archive service registered.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
@@ -118,6 +123,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	g := grpc.NewServer(opts...)
 	runtime.RegisterRuntimeServiceServer(g, s)
 	runtime.RegisterImageServiceServer(g, s)
+	g.RegisterService(&archiveServiceDesc, s)
 	return g
 }
 

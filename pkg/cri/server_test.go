@@ -16,6 +16,7 @@ import (
 
 	"github.com/wincri/wincri/internal/testlog"
 	"github.com/wincri/wincri/pkg/config"
+	"github.com/wincri/wincri/pkg/endpoint"
 )
 
 // fakeNetwork is a hand-written Network for tests.
@@ -48,6 +49,8 @@ type testEnv struct {
 	reg     *prometheus.Registry
 	runtime runtime.RuntimeServiceClient
 	images  runtime.ImageServiceClient
+	// endpoint is where the server listens.
+	endpoint endpoint.Endpoint
 }
 
 // newTestEnv serves a Server over a real gRPC unix socket.
@@ -80,11 +83,12 @@ func newTestEnv(t *testing.T, opts Options, ready bool) *testEnv {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &testEnv{
-		log:     log,
-		srv:     srv,
-		reg:     reg,
-		runtime: runtime.NewRuntimeServiceClient(conn),
-		images:  runtime.NewImageServiceClient(conn),
+		log:      log,
+		srv:      srv,
+		reg:      reg,
+		runtime:  runtime.NewRuntimeServiceClient(conn),
+		images:   runtime.NewImageServiceClient(conn),
+		endpoint: endpoint.Endpoint{Scheme: endpoint.Unix, Path: sock},
 	}
 }
 

@@ -38,7 +38,8 @@ type Options struct {
 	Ready func()
 }
 
-// Run serves CRI until ctx is cancelled, then shuts down gracefully.
+// Run serves CRI, and wincri's image Archive service beside it, until
+// ctx is cancelled, then shuts down gracefully.
 // Containers keep running: they belong to their shims.
 func Run(ctx context.Context, opts Options) (err error) {
 	logger := klog.FromContext(ctx)
@@ -94,6 +95,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 	criOpts.Config, criOpts.Network, criOpts.Images = opts.Config, svc.network, svc.images
+	// `wincri image import|export` go through the daemon, so that an
+	// imported image is in the store CRI answers from at once.
+	criOpts.Archive = svc.images
 	criOpts.Registerer, criOpts.Logger = reg, logger
 	srv, err := cri.New(criOpts)
 	if err != nil {

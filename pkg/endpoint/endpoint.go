@@ -1,6 +1,7 @@
 // Package endpoint parses wincri's --listen endpoint and opens it: a unix
 // socket on Linux, a named pipe on Windows, each admitting only the
-// administrators of the host.
+// administrators of the host. Dial connects wincri's own command-line
+// clients to it.
 package endpoint
 
 import (

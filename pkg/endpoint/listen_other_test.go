@@ -67,3 +67,24 @@ func TestListenRefusesNonSocket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "precious", string(data))
 }
+
+func TestDial(t *testing.T) {
+	e := Endpoint{Unix, filepath.Join(t.TempDir(), "wincri.sock")}
+	_, err := Dial(t.Context(), e)
+	require.Error(t, err, "nobody listens yet")
+
+	l, err := Listen(e)
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			_ = c.Close()
+		}
+	}()
+	c, err := Dial(t.Context(), e)
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+
+	_, err = Dial(t.Context(), Endpoint{NPipe, `\\.\pipe\wincri`})
+	assert.ErrorContains(t, err, "only unix://")
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -128,20 +129,58 @@ func (c *contentStore) Write(d digest.Digest, size int64, r io.Reader) (int64, e
 	if got := digest.NewDigest(d.Algorithm(), verifier); got != d {
 		return n, fmt.Errorf("blob %s: content hashes to %s: %w", d, got, errdefs.ErrDataLoss)
 	}
-	if err := f.Sync(); err != nil {
-		return n, err
-	}
-	if err := f.Close(); err != nil {
-		return n, err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return n, err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := commit(f, dst, os.Rename); err != nil {
 		return n, err
 	}
 	committed = true
 	return n, nil
+}
+
+// commit makes the verified file f blob dst, durably: its data reaches
+// the disk before its name does, so a crash never leaves a blob file
+// that is short. place gives it the name (rename or link). f is closed.
+func commit(f *os.File, dst string, place func(from, to string) error) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	return place(f.Name(), dst)
+}
+
+// Adopt makes the file at path, which the caller has verified to hash to
+// d, blob d without copying it: a hard link, so that the file stays
+// where it is for another layer that has the same blob. path must be on
+// the store's file system (an import spools under ingestDir). Where the
+// file system has no hard links, the file is copied and verified again.
+func (c *contentStore) Adopt(d digest.Digest, path string) error {
+	dst, err := c.path(d)
+	if err != nil {
+		return err
+	}
+	if c.Has(d) {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = commit(f, dst, os.Link)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	src, oerr := os.Open(path)
+	if oerr != nil {
+		return errors.Join(err, oerr)
+	}
+	defer src.Close()
+	_, err = c.Write(d, -1, src)
+	return err
 }
 
 // List returns the digests of every stored blob.

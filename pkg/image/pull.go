@@ -79,10 +79,8 @@ func pullKey(r Reference, opts PullOptions) string {
 func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (string, error) {
 	log := klog.FromContext(ctx)
 	start := time.Now()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	wd := &watchdog{ref: ref.String(), timeout: s.progressTimeout, cancel: cancel}
-	go wd.run(ctx, log)
+	ctx, wd, stop := s.startWatchdog(ctx, ref.String())
+	defer stop(nil)
 
 	resolving := &transferProgress{}
 	wd.track(resolving)
@@ -92,11 +90,47 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 	if err != nil {
 		return "", pullError(ctx, err)
 	}
-	diffIDs := res.config.RootFS.DiffIDs
-	chain := chainIDs(diffIDs)
+	chain := res.chainIDs()
 	s.layers.lease(chain...)
 	defer s.layers.unlease(chain...)
+	_, downloaded, err := s.unpackLayers(ctx, wd, res)
+	if err != nil {
+		return "", pullError(ctx, err)
+	}
+	img := res.image()
+	img.RepoDigests = []string{ref.Repository() + "@" + res.top.String()}
+	if ref.Digest == "" {
+		img.RepoTags = []string{ref.String()}
+	}
+	faultpoint.Hit(ctx, faultpoint.PullBeforeRecord)
+	if err := s.record(img); err != nil {
+		return "", fmt.Errorf("recording image %s: %w", ref, err)
+	}
+	elapsed := time.Since(start)
+	s.metrics.pulled(downloaded, img.Size, elapsed)
+	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "platform", platformString(res.config.Platform),
+		logkeys.Handler, opts.Target.Handler, "layers", len(chain), "bytes", img.Size, "duration", elapsed.Round(time.Millisecond))
+	return img.ID, nil
+}
 
+// startWatchdog watches the progress of a pull or an import, named name,
+// and cancels the context it returns after pull_progress_timeout without
+// any. stop ends it.
+func (s *Service) startWatchdog(ctx context.Context, name string) (context.Context, *watchdog, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	wd := &watchdog{ref: name, timeout: s.progressTimeout, cancel: cancel}
+	go wd.run(ctx, klog.FromContext(ctx))
+	return ctx, wd, cancel
+}
+
+// unpackLayers makes every layer of res present, in order, sharing the
+// work with other pulls and imports of the same layers, and returns the
+// calls it started and the bytes its blob source moved. The caller holds
+// a lease on the layers' chain ids until it has recorded the image. On
+// an error the calls it started go on until they end or ctx does.
+func (s *Service) unpackLayers(ctx context.Context, wd *watchdog, res *resolved) (owned []*call, moved int64, err error) {
+	diffIDs := res.config.RootFS.DiffIDs
+	chain := res.chainIDs()
 	calls := make([]*call, len(chain))
 	sem := make(chan struct{}, s.maxDownloads)
 	for i := range chain {
@@ -106,12 +140,13 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 		if !owner {
 			continue
 		}
+		owned = append(owned, c)
 		job := layerJob{
 			chainID: chain[i],
 			diffID:  diffIDs[i],
 			blob:    res.layers[i],
 			parents: s.layers.paths(chain[:i]),
-			fetch:   res.fetch,
+			source:  res.source,
 			sem:     sem,
 		}
 		if i > 0 {
@@ -122,52 +157,35 @@ func (s *Service) pull(ctx context.Context, ref Reference, opts PullOptions) (st
 			s.layers.flight.finish(job.chainID, c, "", err)
 		}()
 	}
-	// The image's size is the space it takes: its unpacked layers and its
-	// config, which a layerless image has alone. kubelet's CRI client
-	// refuses an image status of size 0 (k8s.io/cri-client
-	// pkg/remote_image.go, ImageStatus).
-	size := res.configSize
 	for i, c := range calls {
 		if _, err := c.wait(ctx); err != nil {
-			return "", pullError(ctx, fmt.Errorf("layer %d (%s): %w", i+1, res.layers[i].Digest, err))
+			return owned, 0, fmt.Errorf("layer %d (%s): %w", i+1, res.layers[i].Digest, err)
 		}
+		moved += c.progress.downloaded.Load()
 	}
-	img := &Image{
-		ID:             res.configDigest.String(),
-		RepoDigests:    []string{ref.Repository() + "@" + res.top.String()},
-		ManifestDigest: res.manifestDigest.String(),
-		Offered:        res.offered,
-		Config:         res.config,
-		ChainIDs:       chain,
-		Pulled:         time.Now(),
-	}
-	if ref.Digest == "" {
-		img.RepoTags = []string{ref.String()}
-	}
-	faultpoint.Hit(ctx, faultpoint.PullBeforeRecord)
-	err = s.store.Update(func(tx *store.Tx) error {
-		for _, c := range chain {
-			var l layerRecord
-			if err := tx.Get(bucketLayers, c, &l); err != nil {
+	return owned, moved, nil
+}
+
+// record stores images in one transaction, all or none, each with its
+// size: the space its unpacked layers and its config take, which a
+// layerless image has alone (kubelet's CRI client refuses an image
+// status of size 0: k8s.io/cri-client pkg/remote_image.go, ImageStatus).
+func (s *Service) record(imgs ...*Image) error {
+	return s.store.Update(func(tx *store.Tx) error {
+		for _, img := range imgs {
+			for _, c := range img.ChainIDs {
+				var l layerRecord
+				if err := tx.Get(bucketLayers, c, &l); err != nil {
+					return err
+				}
+				img.Size += l.Usage.Bytes
+			}
+			if err := putImage(tx, img); err != nil {
 				return err
 			}
-			size += l.Usage.Bytes
 		}
-		img.Size = size
-		return putImage(tx, img)
+		return nil
 	})
-	if err != nil {
-		return "", fmt.Errorf("recording image %s: %w", ref, err)
-	}
-	elapsed := time.Since(start)
-	var downloaded int64
-	for _, c := range calls {
-		downloaded += c.progress.downloaded.Load()
-	}
-	s.metrics.pulled(downloaded, size, elapsed)
-	log.Info("Pulled image", logkeys.ImageID, img.ID, "from", res.endpoint.String(), "platform", platformString(res.config.Platform),
-		logkeys.Handler, opts.Target.Handler, "layers", len(chain), "bytes", size, "duration", elapsed.Round(time.Millisecond))
-	return img.ID, nil
 }
 
 // pullError prefers the watchdog's cause over the plain cancellation it
@@ -188,7 +206,7 @@ type layerJob struct {
 	parents []string
 	// parent is the call of the layer below, nil for a base layer.
 	parent *call
-	fetch  func(context.Context, digest.Digest) (io.ReadCloser, error)
+	source blobSource
 	sem    chan struct{}
 }
 
@@ -245,16 +263,7 @@ func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProg
 
 func (s *Service) download(ctx context.Context, job layerJob, p *transferProgress) error {
 	defer p.phase(false)()
-	rc, err := job.fetch(ctx, job.blob.Digest)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = s.content.Write(job.blob.Digest, job.blob.Size, &progressReader{ctx: ctx, r: rc, n: &p.downloaded, download: true})
-	if err != nil && ctx.Err() == nil && !errdefs.IsDataLoss(err) {
-		err = registryError(endpoint{host: "layer download"}, err)
-	}
-	return err
+	return job.source.storeBlob(ctx, s.content, job.blob, &p.downloaded)
 }
 
 // unpack extracts the verified blob into the layer's directory and checks

@@ -6,8 +6,6 @@
 package image
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"io"
 	"log"
@@ -25,9 +23,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wincri/wincri/internal/testarchive"
 	"github.com/wincri/wincri/pkg/config"
 	"github.com/wincri/wincri/pkg/store"
 )
@@ -106,29 +104,11 @@ type file struct {
 
 func layerOf(t testing.TB, files ...file) v1.Layer {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		typ := f.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		hdr := &tar.Header{Name: f.name, Typeflag: typ, Mode: 0o644, ModTime: time.Unix(1700000000, 0)}
-		if typ == tar.TypeDir {
-			hdr.Mode = 0o755
-		}
-		if typ == tar.TypeReg {
-			hdr.Size = int64(len(f.body))
-		}
-		require.NoError(t, tw.WriteHeader(hdr))
-		_, err := tw.Write([]byte(f.body))
-		require.NoError(t, err)
+	out := make([]testarchive.File, len(files))
+	for i, f := range files {
+		out[i] = testarchive.File{Name: f.name, Body: f.body, Type: f.typ}
 	}
-	require.NoError(t, tw.Close())
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	require.NoError(t, err)
-	return l
+	return testarchive.Layer(t, out...)
 }
 
 func imageOf(t testing.TB, os, arch, osVersion string, layers ...v1.Layer) v1.Image {

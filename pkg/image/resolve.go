@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/containerd/errdefs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -28,8 +29,26 @@ type resolved struct {
 	// offered are the platforms of the index, nil for a single manifest.
 	offered []ocispec.Platform
 	layers  []ocispec.Descriptor
-	// fetch opens a layer blob at the endpoint that served the manifest.
-	fetch func(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+	// source puts layer blobs into the content store: the registry
+	// endpoints that served the manifest, or an archive.
+	source blobSource
+}
+
+// chainIDs are the chain ids of the image's layers, base first.
+func (r *resolved) chainIDs() []string { return chainIDs(r.config.RootFS.DiffIDs) }
+
+// image is the record of the resolved image, without its names; its
+// Size is the config's until record adds the layers'.
+func (r *resolved) image() *Image {
+	return &Image{
+		ID:             r.configDigest.String(),
+		ManifestDigest: r.manifestDigest.String(),
+		Offered:        r.offered,
+		Config:         r.config,
+		ChainIDs:       r.chainIDs(),
+		Size:           r.configSize,
+		Pulled:         time.Now(),
+	}
 }
 
 // resolve finds the image at the reference's mirrors in order, then at
@@ -46,7 +65,7 @@ func (s *Service) resolve(ctx context.Context, ref Reference, opts PullOptions) 
 			// so any source is as good.
 			order := append([]endpoint{e}, endpoints[i+1:]...)
 			order = append(order, endpoints[:i]...)
-			r.fetch = s.blobFetcher(ref, order, opts)
+			r.source = registrySource{open: s.blobFetcher(ref, order, opts)}
 			return r, nil
 		}
 		if !e.mirror || ctx.Err() != nil {
@@ -79,13 +98,7 @@ func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts
 		if err != nil {
 			return nil, registryError(e, err)
 		}
-		descs := ociDescriptors(im.Manifests)
-		for _, d := range descs {
-			if d.Platform != nil {
-				r.offered = append(r.offered, *d.Platform)
-			}
-		}
-		chosen, err := SelectManifest(s.host, opts.Target, opts.Handlers, descs)
+		chosen, err := r.chooseManifest(s.host, opts.Target, opts.Handlers, ociDescriptors(im.Manifests))
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
@@ -106,12 +119,30 @@ func (s *Service) resolveAt(ctx context.Context, ref Reference, e endpoint, opts
 	if err := r.readImage(img); err != nil {
 		return nil, fmt.Errorf("image %s at %s: %w", ref, e, err)
 	}
-	if r.config.OS != "" {
-		if err := CheckConfigPlatform(s.host, opts.Target, opts.Handlers, &r.config); err != nil {
-			return nil, fmt.Errorf("image %s: %w", ref, err)
-		}
+	if err := r.checkPlatform(s.host, opts.Target, opts.Handlers); err != nil {
+		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	return r, nil
+}
+
+// chooseManifest picks the manifest of an index that suits the host and
+// the target, and keeps the index's platforms.
+func (r *resolved) chooseManifest(h Host, t Target, handlers []Target, manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
+	for _, d := range manifests {
+		if d.Platform != nil {
+			r.offered = append(r.offered, *d.Platform)
+		}
+	}
+	return SelectManifest(h, t, handlers, manifests)
+}
+
+// checkPlatform applies the rules of an index to the chosen image's
+// config, which for a single manifest is all there is to go by.
+func (r *resolved) checkPlatform(h Host, t Target, handlers []Target) error {
+	if r.config.OS == "" {
+		return nil
+	}
+	return CheckConfigPlatform(h, t, handlers, &r.config)
 }
 
 // blobFetcher opens a layer blob from the first endpoint that serves it.
@@ -151,35 +182,48 @@ func (s *Service) openBlob(ctx context.Context, ref Reference, e endpoint, d dig
 	return rc, nil
 }
 
-// readImage reads the manifest and config and checks that they agree.
+// readImage reads the manifest and config of a registry's image.
 func (r *resolved) readImage(img v1.Image) error {
 	md, err := img.Digest()
 	if err != nil {
 		return registryError(r.endpoint, err)
 	}
-	m, err := img.Manifest()
+	manifest, err := img.RawManifest()
 	if err != nil {
 		return registryError(r.endpoint, err)
 	}
-	raw, err := img.RawConfigFile()
-	if err != nil {
-		return registryError(r.endpoint, err)
+	return r.parseImage(digest.Digest(md.String()), manifest, func(ocispec.Descriptor) ([]byte, error) {
+		raw, err := img.RawConfigFile()
+		return raw, registryError(r.endpoint, err)
+	})
+}
+
+// parseImage reads a manifest and the config it names, which readConfig
+// returns, and checks that they agree: the config's digest, one diff id
+// per layer, valid layer digests. A pull and an import parse alike.
+func (r *resolved) parseImage(manifestDigest digest.Digest, manifest []byte, readConfig func(ocispec.Descriptor) ([]byte, error)) error {
+	var m ocispec.Manifest
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return fmt.Errorf("image manifest: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
-	r.manifestDigest = digest.Digest(md.String())
-	r.configDigest = digest.Digest(m.Config.Digest.String())
+	if err := m.Config.Digest.Validate(); err != nil {
+		return fmt.Errorf("config digest %q: %v: %w", m.Config.Digest, err, errdefs.ErrInvalidArgument)
+	}
+	raw, err := readConfig(m.Config)
+	if err != nil {
+		return err
+	}
+	r.manifestDigest = manifestDigest
+	r.configDigest = m.Config.Digest
 	r.configSize = int64(len(raw))
-	if got := digest.FromBytes(raw); got != r.configDigest {
+	if got := r.configDigest.Algorithm().FromBytes(raw); got != r.configDigest {
 		return fmt.Errorf("config hashes to %s, manifest says %s: %w", got, r.configDigest, errdefs.ErrDataLoss)
 	}
 	if err := json.Unmarshal(raw, &r.config); err != nil {
 		return fmt.Errorf("image config: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
 	for _, l := range m.Layers {
-		r.layers = append(r.layers, ocispec.Descriptor{
-			MediaType: string(l.MediaType),
-			Digest:    digest.Digest(l.Digest.String()),
-			Size:      l.Size,
-		})
+		r.layers = append(r.layers, ocispec.Descriptor{MediaType: l.MediaType, Digest: l.Digest, Size: l.Size})
 	}
 	if n := len(r.config.RootFS.DiffIDs); n != len(r.layers) {
 		return fmt.Errorf("config lists %d layers, manifest %d: %w", n, len(r.layers), errdefs.ErrInvalidArgument)

@@ -4,7 +4,10 @@
 // (Windows os.version rules), verifies every blob, unpacks layers once
 // into a layer store keyed by chain id (overlay lower directories on
 // Linux, Windows container layers on Windows) and keeps image records in
-// the state store. Resolve is the seam CreateContainer uses.
+// the state store. Resolve is the seam CreateContainer uses. Import
+// installs the images of an archive (OCI image layout, docker save) by
+// the pull's own steps, with an archive in the registry's place; Export
+// writes images out as an OCI image layout archive.
 package image
 
 import (

@@ -14,3 +14,7 @@ import (
 func mknodAt(int, string, uint32, int64, int64) error {
 	return fmt.Errorf("unpacking device nodes is supported on Linux and Windows only: %w", errdefs.ErrNotImplemented)
 }
+
+// listXattrs reports no extended attributes: exporting them is
+// implemented on Linux only.
+func listXattrs(string) (map[string]string, error) { return nil, nil }
