@@ -211,8 +211,10 @@ type layerJob struct {
 }
 
 // ensureLayer makes one layer present: nothing to do if it is recorded,
-// else download its blob (unless a crashed pull left it verified in the
-// content store), unpack it and record it.
+// else unpack it as it downloads (streamLayer) and record it. A layer
+// that must wait for its parent (Windows) or whose blob a crashed pull
+// left verified in the content store goes through the store instead:
+// downloaded there while its parent is imported, then unpacked from it.
 func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProgress) error {
 	var rec layerRecord
 	err := s.store.View(func(tx *store.Tx) error { return tx.Get(bucketLayers, job.chainID, &rec) })
@@ -235,27 +237,43 @@ func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProg
 		}
 	}
 	defer release()
-	if !s.content.Has(job.blob.Digest) {
-		if err := s.download(ctx, job, p); err != nil {
+	var usage layerUsage
+	streamer, canStream := job.source.(blobStreamer)
+	streamed := canStream && !s.content.Has(job.blob.Digest) && (!unpackNeedsParents || job.parent == nil)
+	if streamed {
+		// Downloaded, decompressed and unpacked in one pass: the blob
+		// never touches the disk.
+		if usage, err = s.streamLayer(ctx, job, streamer, p); err != nil {
 			return err
 		}
+		// The layer's content is on disk, its record is not.
 		faultpoint.Hit(ctx, faultpoint.PullAfterContent)
-	}
-	if unpackNeedsParents && job.parent != nil {
-		// Windows imports a layer on top of its parents, so it waits;
-		// the slot goes to another download meanwhile.
-		release()
-		if _, err := job.parent.wait(ctx); err != nil {
-			return fmt.Errorf("parent layer: %w", err)
+	} else {
+		if !s.content.Has(job.blob.Digest) {
+			if err := s.download(ctx, job, p); err != nil {
+				return err
+			}
+			faultpoint.Hit(ctx, faultpoint.PullAfterContent)
 		}
-	}
-	usage, err := s.unpack(ctx, job, p)
-	if err != nil {
-		return err
+		if unpackNeedsParents && job.parent != nil {
+			// Windows imports a layer on top of its parents, so it
+			// waits, its blob downloaded meanwhile; the slot goes to
+			// another download.
+			release()
+			if _, err := job.parent.wait(ctx); err != nil {
+				return fmt.Errorf("parent layer: %w", err)
+			}
+		}
+		if usage, err = s.unpack(ctx, job, p); err != nil {
+			return err
+		}
 	}
 	rec = layerRecord{ChainID: job.chainID, DiffID: job.diffID.String(), Blob: job.blob.Digest.String(), Usage: usage, Images: []string{}}
 	if err := s.store.Update(func(tx *store.Tx) error { return tx.Put(bucketLayers, job.chainID, &rec) }); err != nil {
 		return err
+	}
+	if streamed {
+		return nil
 	}
 	// The unpacked layer is what is kept; its archive is no longer needed.
 	return s.content.Delete(job.blob.Digest)
@@ -266,22 +284,59 @@ func (s *Service) download(ctx context.Context, job layerJob, p *transferProgres
 	return job.source.storeBlob(ctx, s.content, job.blob, &p.downloaded)
 }
 
-// unpack extracts the verified blob into the layer's directory and checks
-// the uncompressed stream against the config's diff id.
+// unpack extracts the verified blob of the content store into the
+// layer's directory.
 func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress) (layerUsage, error) {
 	defer p.phase(true)()
+	f, err := s.content.Open(job.blob.Digest)
+	if err != nil {
+		return layerUsage{}, err
+	}
+	defer f.Close()
+	usage, err := s.unpackFrom(ctx, job, &progressReader{ctx: ctx, r: f, n: &p.unpacked}, nil)
+	if errdefs.IsDataLoss(err) {
+		// The blob matched its digest but not the config: drop it so a
+		// retry fetches it again.
+		_ = s.content.Delete(job.blob.Digest)
+	}
+	return usage, err
+}
+
+// unpackFrom extracts the compressed layer read from r into the layer's
+// directory, checks the uncompressed stream against the config's diff
+// id, then calls verify, when not nil, with the rest of r for a last
+// check of the compressed stream, and makes the layer durable: a layer
+// is recorded only once its files are on disk. Whatever fails, nothing
+// is left in the layer's directory.
+func (s *Service) unpackFrom(ctx context.Context, job layerJob, r io.Reader, verify func(rest io.Reader) error) (layerUsage, error) {
 	dir := s.layers.dir(job.chainID)
 	// A directory without a record is a crashed unpack of this layer;
 	// this call owns the chain id, so nobody else uses it.
 	if err := s.layers.discard(ctx, s.store, dir); err != nil {
 		return layerUsage{}, err
 	}
-	f, err := s.content.Open(job.blob.Digest)
-	if err != nil {
-		return layerUsage{}, err
+	usage, err := s.extract(ctx, job, dir, r)
+	if err == nil && verify != nil {
+		err = verify(r)
 	}
-	defer f.Close()
-	tarStream, err := decompress(&progressReader{ctx: ctx, r: f, n: &p.unpacked})
+	if err == nil {
+		err = syncLayer(dir)
+	}
+	if err != nil {
+		// The unpack's error is the one reported; what is left of its
+		// directory is removed or set aside, and a failure to do either
+		// is logged.
+		if derr := s.layers.discard(context.WithoutCancel(ctx), s.store, dir); derr != nil {
+			klog.FromContext(ctx).Error(derr, "Discarding the directory of a failed unpack", "path", dir)
+		}
+		return layerUsage{}, fmt.Errorf("unpacking: %w", err)
+	}
+	return usage, nil
+}
+
+// extract decompresses r into dir and checks the diff id.
+func (s *Service) extract(ctx context.Context, job layerJob, dir string, r io.Reader) (layerUsage, error) {
+	tarStream, err := decompress(r)
 	if err != nil {
 		return layerUsage{}, err
 	}
@@ -294,30 +349,17 @@ func (s *Service) unpack(ctx context.Context, job layerJob, p *transferProgress)
 	unpackStart := time.Now()
 	usage, err := s.unpackFn(ctx, dir, job.parents, io.TeeReader(tarStream, verifier))
 	release()
-	if err == nil {
-		s.metrics.unpack.Observe(time.Since(unpackStart).Seconds())
-	}
-	if err == nil {
-		// The tar reader stops at the end marker; the diff id covers
-		// the padding after it.
-		_, err = io.Copy(verifier, tarStream)
-	}
-	if err == nil {
-		if got := digest.NewDigest(job.diffID.Algorithm(), verifier); got != job.diffID {
-			err = fmt.Errorf("uncompressed layer hashes to %s, config says %s: %w", got, job.diffID, errdefs.ErrDataLoss)
-			// The blob matched its digest but not the config: drop it so a
-			// retry fetches it again.
-			_ = s.content.Delete(job.blob.Digest)
-		}
-	}
 	if err != nil {
-		// The unpack's error is the one reported; what is left of its
-		// directory is removed or set aside, and a failure to do either
-		// is logged.
-		if derr := s.layers.discard(context.WithoutCancel(ctx), s.store, dir); derr != nil {
-			klog.FromContext(ctx).Error(derr, "Discarding the directory of a failed unpack", "path", dir)
-		}
-		return layerUsage{}, fmt.Errorf("unpacking: %w", err)
+		return layerUsage{}, err
+	}
+	s.metrics.unpack.Observe(time.Since(unpackStart).Seconds())
+	// The tar reader stops at the end marker; the diff id covers the
+	// padding after it.
+	if _, err := io.Copy(verifier, tarStream); err != nil {
+		return layerUsage{}, err
+	}
+	if got := digest.NewDigest(job.diffID.Algorithm(), verifier); got != job.diffID {
+		return layerUsage{}, fmt.Errorf("uncompressed layer hashes to %s, config says %s: %w", got, job.diffID, errdefs.ErrDataLoss)
 	}
 	return usage, nil
 }

@@ -24,9 +24,18 @@ type blobSource interface {
 	storeBlob(ctx context.Context, c *contentStore, blob ocispec.Descriptor, n *atomic.Int64) error
 }
 
+// blobStreamer is a source that can also hand over a blob as a stream,
+// for a pull to unpack it as it arrives instead of storing it first.
+type blobStreamer interface {
+	// openBlob opens blob for reading. The reader verifies: its last
+	// Read fails when the content does not match blob's digest or size.
+	openBlob(ctx context.Context, blob ocispec.Descriptor) (io.ReadCloser, error)
+}
+
 var (
-	_ blobSource = registrySource{}
-	_ blobSource = (*archiveSource)(nil)
+	_ blobSource   = registrySource{}
+	_ blobStreamer = registrySource{}
+	_ blobSource   = (*archiveSource)(nil)
 )
 
 // registrySource downloads blobs from the endpoints of a pull.
@@ -45,6 +54,12 @@ func (r registrySource) storeBlob(ctx context.Context, c *contentStore, blob oci
 		err = registryError(endpoint{host: "layer download"}, err)
 	}
 	return err
+}
+
+// openBlob returns go-containerregistry's remote layer reader, which
+// verifies the digest as it reads and fails at the end on a mismatch.
+func (r registrySource) openBlob(ctx context.Context, blob ocispec.Descriptor) (io.ReadCloser, error) {
+	return r.open(ctx, blob.Digest)
 }
 
 // archiveSource hands over the blobs of an archive being imported,

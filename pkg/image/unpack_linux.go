@@ -58,3 +58,18 @@ func listXattrs(p string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// syncLayer makes an unpacked layer durable: one syncfs of the layer's
+// file system writes every file of it (and whatever else is dirty there)
+// to disk, instead of an fsync per file.
+func syncLayer(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("syncing layer %s: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return fmt.Errorf("syncing layer %s: %w", dir, err)
+	}
+	return nil
+}

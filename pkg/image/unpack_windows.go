@@ -48,3 +48,7 @@ func removeLayerDir(ctx context.Context, dir string) error {
 // unpackNeedsParents is true: a Windows layer is imported on top of its
 // parents, which must be imported first.
 const unpackNeedsParents = true
+
+// syncLayer adds nothing on Windows: the layer import writes the layer
+// through the Host Compute Service's own backup APIs.
+func syncLayer(string) error { return nil }
