@@ -16,6 +16,8 @@
 #         another; the test registry counts the bytes each fetched;
 #       - 50 pods at once (internal/density): daemon RSS idle and with
 #         the pods, ListPodSandboxStats timed 20 times with them;
+#       - the big image's archive (wincri image export) imported, cold,
+#         with wincri image import and ctr images import;
 #       - once per round, the physical floor of the big pull: its blobs
 #         fetched, decompressed and written with an fsync per layer.
 #       Then prints the table (hack/benchreport): per critest operation
@@ -121,7 +123,11 @@ if ! $WINCRI_ONLY; then
 		say "building containerd $CONTAINERD_VERSION into $ctrd_dir"
 		(cd / && CGO_ENABLED=0 GOBIN="$ctrd_dir" go install "github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD_VERSION") >&2
 	fi
-	CONTAINERD=$ctrd_dir/containerd
+	if [[ ! -x $ctrd_dir/ctr ]]; then
+		say "building ctr $CONTAINERD_VERSION into $ctrd_dir"
+		(cd / && CGO_ENABLED=0 GOBIN="$ctrd_dir" go install "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD_VERSION") >&2
+	fi
+	CONTAINERD=$ctrd_dir/containerd CTR=$ctrd_dir/ctr
 fi
 
 # The pull cases' images: random content, so that compression saves
@@ -256,6 +262,26 @@ density_run() {
 	tail -n 1 <<<"$figures" >>"$out"
 }
 
+# import_run RT OUT: imports the big image's archive into the started
+# runtime, cold (an export re-creates the layers, so they are new), with
+# wincri image import or ctr images import, which unpacks too. The
+# archive is wincri's export of the big image, made once.
+import_run() {
+	local rt=$1 out=$2 archive=$WORK/import.tar start end
+	if [[ ! -s $archive ]]; then
+		"$BIN/wincri" image export --endpoint "$ENDPOINT" -o "$archive" "$B/single:1" >&2 ||
+			die "exporting the big image from $rt failed"
+	fi
+	start=$(date +%s%N)
+	case $rt in
+	wincri) "$BIN/wincri" image import --endpoint "$ENDPOINT" "$archive" ;;
+	containerd) "$CTR" --address "${ENDPOINT#unix://}" --namespace k8s.io images import "$archive" ;;
+	esac >"$RT_DIR/import.out" 2>&1 || die "$rt: importing $archive failed: $(tail -n 3 "$RT_DIR/import.out")"
+	end=$(date +%s%N)
+	printf '{"import": {"ms": %d.%03d, "bytes": %d}}\n' $(((end - start) / 1000000)) $(((end - start) / 1000 % 1000)) "$(stat -c %s "$archive")" >"$out"
+	say "$rt: image import: $(((end - start) / 1000000)) ms"
+}
+
 # critest_run OUT: critest -benchmark against the started runtime.
 critest_run() {
 	local out=$1 n=20 np=2 images=10
@@ -309,6 +335,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		"$BIN/pullbench" cri -endpoint "$ENDPOINT" -registry "$REGISTRY" -single "$B/single:1" -same "$B/same:1" \
 			-concurrent "$B/mid1:1,$B/mid2:1,$B/mid3:1,$B/mid4:1" -sequential "$B/mid5:1,$B/mid6:1,$B/mid7:1,$B/mid8:1" \
 			>"$out/pull.json" || die "$rt: the pull cases failed (its log: $RT_DIR)"
+		say "round $r/$ROUNDS: $rt: image import"
+		import_run "$rt" "$out/import.json"
 		finish_runtime
 		say "round $r/$ROUNDS: $rt: $PODS pods"
 		"start_$rt" "$WORK/${rt:0:1}$r"d

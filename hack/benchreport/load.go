@@ -91,6 +91,16 @@ func loadRound(dir string) (round, error) {
 	if err := readOptionalJSON(filepath.Join(dir, "pull.json"), &r.pull); err != nil {
 		return r, err
 	}
+	var imp map[string]figure
+	if err := readOptionalJSON(filepath.Join(dir, "import.json"), &imp); err != nil {
+		return r, err
+	}
+	if f, ok := imp["import"]; ok {
+		if r.pull == nil {
+			r.pull = map[string]figure{}
+		}
+		r.pull["import"] = f
+	}
 	if err := readOptionalJSON(filepath.Join(dir, "density.json"), &r.density); err != nil {
 		return r, err
 	}

@@ -3,6 +3,7 @@
 //
 //	RESULTS/<runtime>/round-<n>/critest/*.json   critest -benchmark output
 //	RESULTS/<runtime>/round-<n>/pull.json        pullbench cri
+//	RESULTS/<runtime>/round-<n>/import.json      the archive import's time
 //	RESULTS/<runtime>/round-<n>/density.json     hack/density -json
 //	RESULTS/floor/round-<n>.json                 pullbench floor
 //

@@ -35,6 +35,7 @@ func writeResults(t *testing.T, rounds int, withContainerd bool) string {
 			write(filepath.Join(d, "pull.json"), fmt.Sprintf(
 				`{"single":{"ms":%d,"bytes":1048576},"same4":{"ms":%d,"bytes":1048576},"concurrent":{"ms":900,"bytes":4},"sequential":{"ms":1000,"bytes":4}}`,
 				1000*base, 1100*base))
+			write(filepath.Join(d, "import.json"), fmt.Sprintf(`{"import":{"ms":%d,"bytes":5}}`, 300*base))
 			write(filepath.Join(d, "density.json"), fmt.Sprintf(`{"pods":50,"rss_before_mib":%d,"rss_full_mib":%d,"stats_p50_ms":%d,"total_ms":100}`, 10*base, 40*base*base, 3*base))
 		}
 	}
@@ -55,6 +56,7 @@ func TestReportSideBySide(t *testing.T) {
 	assert.Contains(t, got, "| big image pull / physical floor | 1.25 | 2.50 | - | <= 1.30 if containerd is within 2x | yes |")
 	assert.Contains(t, got, "| 4 pulls of one image at once / one pull: time | 1.10 | 1.10 | - | <= 1.20 (costs one) | yes |")
 	assert.Contains(t, got, "| 4 images at once / one after another: time | 0.90 | 0.90 | - | <= 1.00 | yes |")
+	assert.Contains(t, got, "| import of the big image's archive, cold (ms) | 300 | 600 | 0.50 |  |  |")
 	assert.Contains(t, got, "| daemon RSS with 50 pods (MiB) | 40.00 | 160 | 0.25 | <= 0.50 | yes |")
 	assert.Contains(t, got, "| daemon RSS idle (MiB) | 10.00 | 20.00 | 0.50 | <= 0.50 | yes |")
 	assert.Contains(t, got, "| ListPodSandboxStats with 50 pods, p50 (ms) | 3.00 | 6.00 | 0.50 | <= 0.50 | yes |")

@@ -219,6 +219,7 @@ func writeCases(w io.Writer, res results) {
 			s, ok2 := r.pull["sequential"]
 			return ratio(c.Ms, s.Ms), ok && ok2
 		}, within: true, target: at(1.0), targetText: "<= 1.00"},
+		{label: "import of the big image's archive, cold (ms)", get: pullMs("import")},
 		{label: "daemon RSS idle (MiB)", get: densityFigure("rss_before_mib"), target: at(0.5), targetText: "<= 0.50"},
 		{label: fmt.Sprintf("daemon RSS with %.0f pods (MiB)", pods), get: densityFigure("rss_full_mib"), target: at(0.5), targetText: "<= 0.50"},
 		{label: fmt.Sprintf("ListPodSandboxStats with %.0f pods, p50 (ms)", pods), get: densityFigure("stats_p50_ms"), target: at(0.5), targetText: "<= 0.50"},
