@@ -249,6 +249,9 @@ func (m *Manager) Setup(ctx context.Context, pod PodNetwork) (Result, error) {
 	}
 	rt.NetNS = nsPath
 	log = log.WithValues(logNetNS, nsPath, logNetwork, n.List.Name)
+	if pod.NamespaceReady != nil {
+		pod.NamespaceReady(nsPath)
+	}
 
 	res, err := m.cni.AddNetworkList(ctx, n.List, rt)
 	var ips []netip.Addr

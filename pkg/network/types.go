@@ -59,6 +59,10 @@ type PodNetwork struct {
 	// and Teardown ignore it: the manager finds a pod's namespace by ID,
 	// so a Teardown with only ID set cleans up a leftover.
 	NamespacePath string
+	// NamespaceReady, when set, is called by Setup with the namespace's
+	// path once it exists, before the plugins run: a Linux sandbox task
+	// joins it by path and can start meanwhile.
+	NamespaceReady func(path string)
 }
 
 // Result is the outcome of Setup.

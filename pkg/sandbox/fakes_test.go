@@ -28,8 +28,12 @@ import (
 
 // fakeNetwork records setups and teardowns.
 type fakeNetwork struct {
-	mu        sync.Mutex
-	setupErr  error
+	mu       sync.Mutex
+	setupErr error
+	// addErr fails Setup after the namespace exists, as a plugin's ADD
+	// does; addHold, when set, holds the ADD until it is closed.
+	addErr    error
+	addHold   chan struct{}
 	active    map[string]bool
 	teardowns int
 	// teardownErr, when set, is what Teardown answers.
@@ -47,10 +51,23 @@ func (f *fakeNetwork) Setup(ctx context.Context, pod network.PodNetwork) (networ
 		return network.Result{}, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.setupErr != nil {
-		return network.Result{}, f.setupErr
+	setupErr, addErr, hold := f.setupErr, f.addErr, f.addHold
+	f.mu.Unlock()
+	if setupErr != nil {
+		return network.Result{}, setupErr
 	}
+	// The namespace exists; the plugins run.
+	if pod.NamespaceReady != nil {
+		pod.NamespaceReady("/run/netns/" + pod.ID)
+	}
+	if hold != nil {
+		<-hold
+	}
+	if addErr != nil {
+		return network.Result{}, addErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.active[pod.ID] = true
 	return network.Result{NamespacePath: "/run/netns/" + pod.ID, IPs: []netip.Addr{netip.MustParseAddr("10.88.0.7")}}, nil
 }

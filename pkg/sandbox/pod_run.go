@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
@@ -140,59 +142,62 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 		klog.FromContext(ctx).Info("Warning: the pod asks for the host network, which Windows gives HostProcess pods only; it runs with a pod network, as under containerd",
 			logkeys.PodSandboxID, id)
 	}
-	if !m.hostNetwork(cfg) {
-		res, err := m.network.Setup(ctx, podNetwork(id, cfg, ""))
-		if err != nil {
-			return fmt.Errorf("setting up the pod network: %w", err)
-		}
-		faultpoint.Hit(ctx, faultpoint.PodBeforeNetworkRecord)
-		ips := make([]string, 0, len(res.IPs))
-		for _, ip := range res.IPs {
-			ips = append(ips, ip.String())
-		}
-		if err := m.updatePod(p, fields(func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips })); err != nil {
-			return err
-		}
-		faultpoint.Hit(ctx, faultpoint.PodAfterNetwork)
-	}
 	bundle := m.dirs.podBundle(id)
 	if err := os.MkdirAll(bundle, 0o711); err != nil {
 		return err
 	}
-	pause, err := m.sandboxImage(ctx, h)
-	if err != nil {
+	// The shim starts while the network is set up: neither needs the
+	// other, and the spec that joins them is written before the task is
+	// created. Whatever fails, the launch and the setup are waited for,
+	// so that the pod's cleanup finds what they made.
+	if err := writeSpec(bundle, launchSpec(id)); err != nil {
 		return err
 	}
-	spec, mounts, err := m.plat.PodSpec(ctx, PodInput{ID: id, Config: cfg, Handler: h, NetNS: p.snapshot().NetNS, Bundle: bundle, SandboxImage: pause})
-	if err != nil {
-		return err
-	}
-	if err := writeSpec(bundle, spec); err != nil {
-		return err
-	}
-	s, err := m.shims.Launch(ctx, shim.LaunchOpts{ID: id, PodID: id, Binary: h.Shim, Bundle: bundle, Options: h.Options})
-	if err != nil {
-		// The shim may have started before the launch failed.
-		cctx, cancel := m.cleanupContext(ctx)
-		defer cancel()
-		if _, cerr := m.shims.Cleanup(cctx, h.Shim, bundle, id); cerr != nil && !gone(cerr) {
-			klog.FromContext(ctx).V(2).Info("Cleaning up after a failed shim launch", "err", cerr)
+	launched := m.launchShim(ctx, p, h, bundle)
+	early := !m.hostNetwork(cfg) && taskBeforeNetwork(h, cfg)
+	nsReady := make(chan string, 1)
+	netDone := make(chan error, 1)
+	go func() {
+		var notify func(string)
+		if early {
+			notify = func(path string) { nsReady <- path }
 		}
-		return fmt.Errorf("starting the shim: %w", err)
+		netDone <- m.setupPodNetwork(ctx, p, notify)
+	}()
+	var (
+		netErr      error
+		netFinished bool
+		nsPath      string
+	)
+	if early {
+		select {
+		case nsPath = <-nsReady:
+		case netErr = <-netDone:
+			netFinished = true
+		}
+	} else {
+		netErr, netFinished = <-netDone, true
 	}
-	p.setShim(s)
-	if err := m.updatePod(p, fields(func(r *PodRecord) { r.Shim, r.ShimPid = s.Address(), s.Pid() })); err != nil {
-		return err
+	s, err := launched()
+	var (
+		pause *image.Image
+		pid   uint32
+	)
+	if err == nil && netErr == nil {
+		faultpoint.Hit(ctx, faultpoint.PodAfterShimLaunch)
+		if nsPath == "" {
+			nsPath = p.snapshot().NetNS
+		}
+		pause, pid, err = m.startSandboxTask(ctx, p, h, s, bundle, nsPath)
 	}
-	m.watchShim(p, s)
-	faultpoint.Hit(ctx, faultpoint.PodAfterShimLaunch)
-	if err := m.createTask(ctx, s, shim.CreateOpts{ID: id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
-		return fmt.Errorf("creating the sandbox task: %w", err)
+	if !netFinished {
+		netErr = <-netDone
 	}
-	faultpoint.Hit(ctx, faultpoint.PodAfterTaskCreate)
-	pid, err := m.startProcess(ctx, s, id, "")
+	if netErr != nil {
+		return netErr
+	}
 	if err != nil {
-		return fmt.Errorf("starting the sandbox task: %w", err)
+		return err
 	}
 	return m.updatePod(p, fields(func(r *PodRecord) {
 		r.Pid, r.State = pid, PodReady
@@ -203,6 +208,123 @@ func (m *Manager) startPod(ctx context.Context, p *pod, h isolation.Handler) err
 			}
 		}
 	}))
+}
+
+// taskBeforeNetwork reports whether a pod's sandbox task may start as
+// soon as its network namespace exists, while the CNI plugins set it up:
+// a Linux task joins the namespace by path and the pause process needs
+// no interface. Not on Windows, where a hyperv pod's utility VM takes
+// the namespace's endpoints when it starts, nor for a pod that sets a
+// sysctl of one interface, which must exist when runc applies it.
+func taskBeforeNetwork(h isolation.Handler, cfg *runtime.PodSandboxConfig) bool {
+	if h.OS == isolation.OSWindows {
+		return false
+	}
+	for name := range cfg.GetLinux().GetSysctls() {
+		for _, prefix := range []string{"net.ipv4.conf.", "net.ipv6.conf.", "net.ipv4.neigh.", "net.ipv6.neigh."} {
+			iface, ok := strings.CutPrefix(name, prefix)
+			if ok && !strings.HasPrefix(iface, "all.") && !strings.HasPrefix(iface, "default.") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// startSandboxTask writes the pod's full spec, joined to the network
+// namespace at nsPath, and creates and starts the sandbox task.
+func (m *Manager) startSandboxTask(ctx context.Context, p *pod, h isolation.Handler, s shim.Shim, bundle, nsPath string) (*image.Image, uint32, error) {
+	pause, err := m.sandboxImage(ctx, h)
+	if err != nil {
+		return nil, 0, err
+	}
+	spec, mounts, err := m.plat.PodSpec(ctx, PodInput{ID: p.id, Config: p.cfg, Handler: h, NetNS: nsPath, Bundle: bundle, SandboxImage: pause})
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := writeSpec(bundle, spec); err != nil {
+		return nil, 0, err
+	}
+	if err := m.createTask(ctx, s, shim.CreateOpts{ID: p.id, Bundle: bundle, Rootfs: mounts, Options: h.Options}); err != nil {
+		return nil, 0, fmt.Errorf("creating the sandbox task: %w", err)
+	}
+	faultpoint.Hit(ctx, faultpoint.PodAfterTaskCreate)
+	pid, err := m.startProcess(ctx, s, p.id, "")
+	if err != nil {
+		return nil, 0, fmt.Errorf("starting the sandbox task: %w", err)
+	}
+	return pause, pid, nil
+}
+
+// setupPodNetwork sets up the pod's network, unless it uses the node's,
+// and records its namespace and addresses. nsReady, when not nil, gets
+// the namespace's path as soon as it exists, before the plugins run.
+func (m *Manager) setupPodNetwork(ctx context.Context, p *pod, nsReady func(string)) error {
+	if m.hostNetwork(p.cfg) {
+		return nil
+	}
+	pn := podNetwork(p.id, p.cfg, "")
+	pn.NamespaceReady = nsReady
+	res, err := m.network.Setup(ctx, pn)
+	if err != nil {
+		return fmt.Errorf("setting up the pod network: %w", err)
+	}
+	faultpoint.Hit(ctx, faultpoint.PodBeforeNetworkRecord)
+	ips := make([]string, 0, len(res.IPs))
+	for _, ip := range res.IPs {
+		ips = append(ips, ip.String())
+	}
+	if err := m.updatePod(p, fields(func(r *PodRecord) { r.NetNS, r.IPs = res.NamespacePath, ips })); err != nil {
+		return err
+	}
+	faultpoint.Hit(ctx, faultpoint.PodAfterNetwork)
+	return nil
+}
+
+// launchSpec is all a shim reads of the bundle when it starts: the
+// annotations saying that it serves a pod's sandbox (containerd's runc
+// shim, cmd/containerd-shim-runc-v2/manager/manager_linux.go, readSpec
+// and groupLabels; hcsshim's runhcs shim, cmd/containerd-shim-runhcs-v1
+// start.go, getSpecAnnotations). The pod's full spec, which needs its
+// network, replaces it before the task is created.
+func launchSpec(podID string) specs.Spec {
+	return specs.Spec{Version: specs.Version, Annotations: map[string]string{
+		shim.AnnotationContainerType: shim.ContainerTypeSandbox,
+		shim.AnnotationSandboxID:     podID,
+	}}
+}
+
+// launchShim starts the pod's shim in the background; the function it
+// returns waits for the launch. A launched shim is the pod's, recorded
+// and watched, before the wait returns, so that a pod that fails later
+// stops it.
+func (m *Manager) launchShim(ctx context.Context, p *pod, h isolation.Handler, bundle string) func() (shim.Shim, error) {
+	type result struct {
+		s   shim.Shim
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := m.shims.Launch(ctx, shim.LaunchOpts{ID: p.id, PodID: p.id, Binary: h.Shim, Bundle: bundle, Options: h.Options})
+		if err != nil {
+			// The shim may have started before the launch failed.
+			cctx, cancel := m.cleanupContext(ctx)
+			defer cancel()
+			if _, cerr := m.shims.Cleanup(cctx, h.Shim, bundle, p.id); cerr != nil && !gone(cerr) {
+				klog.FromContext(ctx).V(2).Info("Cleaning up after a failed shim launch", "err", cerr)
+			}
+			done <- result{err: fmt.Errorf("starting the shim: %w", err)}
+			return
+		}
+		p.setShim(s)
+		err = m.updatePod(p, fields(func(r *PodRecord) { r.Shim, r.ShimPid = s.Address(), s.Pid() }))
+		m.watchShim(p, s)
+		done <- result{s: s, err: err}
+	}()
+	return func() (shim.Shim, error) {
+		r := <-done
+		return r.s, r.err
+	}
 }
 
 // uvmID is the HCS id of a hyperv pod's utility VM: runhcs names it

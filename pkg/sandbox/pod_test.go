@@ -2,9 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
@@ -12,7 +16,9 @@ import (
 	runtime "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/wincri/wincri/pkg/isolation"
 	"github.com/wincri/wincri/pkg/network"
+	"github.com/wincri/wincri/pkg/shim"
 	"github.com/wincri/wincri/pkg/store"
 )
 
@@ -91,8 +97,39 @@ func TestRunPodNetworkFailure(t *testing.T) {
 	_, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no IPs left")
-	assert.Empty(t, e.shims.Launches(), "no shim is started without a network")
+	// The shim starts beside the network setup; the failed pod stops it.
+	for _, l := range e.shims.Launches() {
+		assert.False(t, e.shims.Running(l.ID), "the shim of a pod without a network is stopped")
+	}
 	assertNoRecords(t, e.db)
+}
+
+// The shim is launched while the network is set up, from a bundle whose
+// spec carries the sandbox annotations a shim reads at its start; the
+// task is created from the platform's full spec.
+func TestRunPodLaunchesTheShimBesideTheNetwork(t *testing.T) {
+	e := newEnv(t)
+	var specAtLaunch map[string]string
+	e.shims.BeforeLaunch(func(opts shim.LaunchOpts) {
+		var spec struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		data, err := os.ReadFile(filepath.Join(opts.Bundle, "config.json"))
+		if assert.NoError(t, err) && assert.NoError(t, json.Unmarshal(data, &spec)) {
+			specAtLaunch = spec.Annotations
+		}
+	})
+	id := e.runPod("web")
+	assert.Equal(t, map[string]string{shim.AnnotationContainerType: shim.ContainerTypeSandbox, shim.AnnotationSandboxID: id}, specAtLaunch)
+	task, ok := e.shims.Task(id)
+	require.True(t, ok)
+	p, err := e.m.PodStatus(id)
+	require.NoError(t, err)
+	assert.Equal(t, PodReady, p.State)
+	assert.NotEmpty(t, p.NetNS)
+	data, err := os.ReadFile(filepath.Join(task.Create.Bundle, "config.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"args":["/pause"]`, "the task is created from the platform's full spec")
 }
 
 func TestSandboxExitMakesPodNotReady(t *testing.T) {
@@ -216,4 +253,78 @@ func TestPodsWhileTheNetworkIsNotReady(t *testing.T) {
 	}}
 	_, err = e.m.RunPod(e.ctx(), cni, "")
 	require.NoError(t, err)
+}
+
+// A Linux sandbox task starts as soon as its network namespace exists,
+// while the plugins still set it up; the pod is ready only once both are
+// done. A plugin that fails then fails the pod, whose task is stopped.
+func TestRunPodStartsTheTaskWhileTheNetworkIsSetUp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		addErr error
+	}{{"plugins succeed", nil}, {"plugins fail", errors.New("bridge: no IPs left")}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			hold := make(chan struct{})
+			e.net.addHold, e.net.addErr = hold, tc.addErr
+			type result struct {
+				id  string
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				id, err := e.m.RunPod(e.ctx(), podConfig("web"), "")
+				done <- result{id, err}
+			}()
+			require.Eventually(t, func() bool {
+				for _, l := range e.shims.Launches() {
+					if info, ok := e.shims.Task(l.ID); ok && info.State.Status == shim.StatusRunning {
+						return true
+					}
+				}
+				return false
+			}, 10*time.Second, 5*time.Millisecond, "the sandbox task runs while the plugins work")
+			select {
+			case r := <-done:
+				t.Fatalf("RunPod returned before the network was set up: %+v", r)
+			default:
+			}
+			close(hold)
+			r := <-done
+			if tc.addErr != nil {
+				require.ErrorContains(t, r.err, "no IPs left")
+				for _, l := range e.shims.Launches() {
+					assert.False(t, e.shims.Running(l.ID), "the failed pod's shim is stopped")
+				}
+				assertNoRecords(t, e.db)
+				return
+			}
+			require.NoError(t, r.err)
+			p, err := e.m.PodStatus(r.id)
+			require.NoError(t, err)
+			assert.Equal(t, PodReady, p.State)
+			assert.Equal(t, []string{"10.88.0.7"}, p.IPs)
+		})
+	}
+}
+
+func TestTaskBeforeNetwork(t *testing.T) {
+	linux := isolation.Handler{OS: isolation.OSLinux}
+	for _, tc := range []struct {
+		name    string
+		h       isolation.Handler
+		sysctls map[string]string
+		want    bool
+	}{
+		{"linux", linux, nil, true},
+		{"namespace-wide sysctls", linux, map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.default.accept_ra": "0"}, true},
+		{"a sysctl of eth0", linux, map[string]string{"net.ipv4.conf.eth0.arp_ignore": "1"}, false},
+		{"a neighbour sysctl of eth0", linux, map[string]string{"net.ipv6.neigh.eth0.retrans_time_ms": "100"}, false},
+		{"windows", isolation.Handler{OS: isolation.OSWindows}, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &runtime.PodSandboxConfig{Linux: &runtime.LinuxPodSandboxConfig{Sysctls: tc.sysctls}}
+			assert.Equal(t, tc.want, taskBeforeNetwork(tc.h, cfg))
+		})
+	}
 }

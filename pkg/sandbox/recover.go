@@ -125,13 +125,24 @@ func (m *Manager) loadContainer(rec ContainerRecord) error {
 // cleaned up and the pod reported NotReady.
 func (m *Manager) reconnectPod(ctx context.Context, p *pod) {
 	rec := p.snapshot()
+	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, rec.ID)
+	if rec.Shim.Address == "" && rec.State == PodCreating {
+		// The shim starts beside the network setup: wincri may have died
+		// after the launch and before the record. The bundle knows.
+		if addr, err := shim.LaunchedAddress(m.dirs.podBundle(rec.ID)); err == nil {
+			logger.Info("Found the shim an interrupted pod creation launched", "address", addr.Address)
+			if err := m.updatePod(p, fields(func(r *PodRecord) { r.Shim = addr })); err != nil {
+				logger.Error(err, "Recording the shim of an interrupted pod creation")
+			}
+			rec = p.snapshot()
+		}
+	}
 	if rec.Shim.Address == "" {
 		// A ready pod always has a shim; one without was being stopped
 		// or removed when wincri died.
 		m.podTaskExited(p, shimDiedExitCode, time.Now())
 		return
 	}
-	logger := klog.FromContext(ctx).WithValues(logkeys.PodSandboxID, rec.ID)
 	s, err := m.shims.Connect(ctx, rec.Shim)
 	if err != nil {
 		logger.Info("The pod's shim is gone", "err", err)

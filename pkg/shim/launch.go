@@ -3,11 +3,13 @@ package shim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	task "github.com/containerd/containerd/api/runtime/task/v3"
@@ -77,6 +79,12 @@ func (d *Driver) Launch(ctx context.Context, opts LaunchOpts) (Shim, error) {
 	}
 	addr.ShimID, addr.Bundle = shimID, opts.Bundle
 	logger.V(2).Info("Shim started", "address", addr.Address, "version", addr.Version)
+	// Kept in the bundle before anything else, as containerd keeps its
+	// bootstrap.json: a crash before the caller records the address
+	// leaves the running shim findable (LaunchedAddress).
+	if err := writeLaunchedAddress(opts.Bundle, addr); err != nil {
+		logger.Error(err, "Keeping the shim's address in its bundle")
+	}
 	s, err := d.attach(ctx, addr, logStream, true)
 	if err == nil && d.opts.PriorityClass != 0 {
 		// The shim runs either way; a class it did not get is logged.
@@ -209,4 +217,38 @@ func (d *Driver) isClosed() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.closed
+}
+
+// launchedAddressFile holds, in a bundle, the address of the shim
+// launched for it.
+const launchedAddressFile = "shim-address.json"
+
+func writeLaunchedAddress(bundle string, addr Address) error {
+	data, err := json.Marshal(addr)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(bundle, launchedAddressFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(bundle, launchedAddressFile))
+}
+
+// LaunchedAddress is the address of the shim Launch started for bundle,
+// for a caller that crashed before it recorded it; an error wrapping
+// errdefs.ErrNotFound when no shim was launched there.
+func LaunchedAddress(bundle string) (Address, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, launchedAddressFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Address{}, fmt.Errorf("no shim was launched for bundle %s: %w", bundle, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return Address{}, err
+	}
+	var addr Address
+	if err := json.Unmarshal(data, &addr); err != nil || addr.Address == "" {
+		return Address{}, fmt.Errorf("shim address in %s: %v: %w", bundle, err, errdefs.ErrDataLoss)
+	}
+	return addr, nil
 }

@@ -39,6 +39,8 @@ type Manager struct {
 	afterClose []string
 	// beforeStart runs at the start of every Start, outside the lock.
 	beforeStart func(id, execID string)
+	// beforeLaunch runs at the start of every Launch, outside the lock.
+	beforeLaunch func(opts shim.LaunchOpts)
 
 	events *eventQueue
 	// now is the clock for exit times.
@@ -58,6 +60,14 @@ func NewManager(onEvent func(shim.Event)) *Manager {
 		events:   newEventQueue(onEvent),
 		now:      time.Now,
 	}
+}
+
+// BeforeLaunch makes every Launch call fn first, with the manager
+// unlocked: a test sees what the bundle holds when a shim starts.
+func (m *Manager) BeforeLaunch(fn func(opts shim.LaunchOpts)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.beforeLaunch = fn
 }
 
 // BeforeStart makes every Start call fn first: a test cancels the
@@ -97,6 +107,12 @@ func (m *Manager) pid() uint32 {
 // Launch starts a fake shim for the task, or returns the pod's running
 // one.
 func (m *Manager) Launch(_ context.Context, opts shim.LaunchOpts) (shim.Shim, error) {
+	m.mu.Lock()
+	before := m.beforeLaunch
+	m.mu.Unlock()
+	if before != nil {
+		before(opts)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.launches = append(m.launches, opts)
