@@ -53,7 +53,8 @@ func TestReportSideBySide(t *testing.T) {
 	assert.Contains(t, got, "| big image pull, cold (ms) | 1000 | 2000 | 0.50 |  |  |")
 	// Throughput ratio 2: the target is a ratio of at least 1.5.
 	assert.Contains(t, got, "| big image pull throughput (MiB/s) | 1.00 | 0.50 | 2.00 | >= 1.50 | yes |")
-	assert.Contains(t, got, "| big image pull / physical floor | 1.25 | 2.50 | - | <= 1.30 if containerd is within 2x | yes |")
+	// containerd is 2.5x the floor: the throughput target is the one.
+	assert.Contains(t, got, "| big image pull / physical floor | 1.25 | 2.50 | - | n/a: containerd is 2.50x the floor |  |")
 	assert.Contains(t, got, "| 4 pulls of one image at once / one pull: time | 1.10 | 1.10 | - | <= 1.20 (costs one) | yes |")
 	assert.Contains(t, got, "| 4 images at once / one after another: time | 0.90 | 0.90 | - | <= 1.00 | yes |")
 	assert.Contains(t, got, "| import of the big image's archive, cold (ms) | 300 | 600 | 0.50 |  |  |")
@@ -79,4 +80,16 @@ func TestSortRounds(t *testing.T) {
 	p := []string{"x/round-10", "x/round-2", "x/round-1.json"}
 	sortRounds(p)
 	assert.Equal(t, []string{"x/round-1.json", "x/round-2", "x/round-10"}, p)
+}
+
+// When containerd is within 2x of the physical floor, the big pull's
+// target is the floor's, not the throughput's.
+func TestReportFloorTarget(t *testing.T) {
+	dir := writeResults(t, 1, true)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "floor", "round-1.json"), []byte(`{"floor":{"ms":1100,"bytes":1048576}}`), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run(dir, &out))
+	got := out.String()
+	assert.Contains(t, got, "| big image pull throughput (MiB/s) | 1.00 | 0.50 | 2.00 | n/a: containerd is 1.82x the floor |  |")
+	assert.Contains(t, got, "| big image pull / physical floor | 0.91 | 1.82 | - | <= 1.30 | yes |")
 }

@@ -208,10 +208,22 @@ func writeCases(w io.Writer, res results) {
 	both := res.has("containerd")
 	pods := median(res, "wincri", densityFigure("pods"))
 	at := func(v float64) func(float64) bool { return func(r float64) bool { return r <= v } }
+	// The big pull's target: 1.5 times containerd's throughput or, when
+	// containerd is already within 2x of the physical floor, within 1.3x
+	// of the floor.
+	throughputRow := caseRow{label: "big image pull throughput (MiB/s)", get: throughput, target: func(r float64) bool { return r >= 1.5 }, targetText: ">= 1.50"}
+	floorRow := caseRow{label: "big image pull / physical floor", get: overFloor(res), within: true, target: at(1.3), targetText: "<= 1.30"}
+	if c := median(res, "containerd", overFloor(res)); !math.IsNaN(c) {
+		if c <= 2 {
+			throughputRow.target, throughputRow.targetText = nil, fmt.Sprintf("n/a: containerd is %.2fx the floor", c)
+		} else {
+			floorRow.target, floorRow.targetText = nil, fmt.Sprintf("n/a: containerd is %.2fx the floor", c)
+		}
+	}
 	rows := []caseRow{
 		{label: "big image pull, cold (ms)", get: pullMs("single")},
-		{label: "big image pull throughput (MiB/s)", get: throughput, target: func(r float64) bool { return r >= 1.5 }, targetText: ">= 1.50"},
-		{label: "big image pull / physical floor", get: overFloor(res), within: true, target: at(1.3), targetText: "<= 1.30 if containerd is within 2x"},
+		throughputRow,
+		floorRow,
 		{label: "4 pulls of one image at once / one pull: time", get: pullRatio("same4", false), within: true, target: at(1.2), targetText: "<= 1.20 (costs one)"},
 		{label: "4 pulls of one image at once / one pull: bytes fetched", get: pullRatio("same4", true), within: true, target: at(1.01), targetText: "<= 1.01 (costs one)"},
 		{label: "4 images at once / one after another: time", get: func(r round) (float64, bool) {
@@ -240,12 +252,9 @@ func writeCases(w io.Writer, res results) {
 		if row.within {
 			checked, r = wv, math.NaN()
 		}
-		verdict, target := "", ""
-		if row.target != nil {
-			target = row.targetText
-			if !math.IsNaN(checked) {
-				verdict = met(row.target(checked))
-			}
+		verdict, target := "", row.targetText
+		if row.target != nil && !math.IsNaN(checked) {
+			verdict = met(row.target(checked))
 		}
 		if row.get == nil || math.IsNaN(wv) {
 			continue
