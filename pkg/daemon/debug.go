@@ -14,14 +14,16 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// startDebugServer serves /metrics and /debug/pprof on addr; "" serves
-// nothing. The returned function stops it.
+// startDebugServer serves /metrics (gatherer's metrics and the Go
+// runtime's and process's) and /debug/pprof on addr; "" serves nothing.
+// The returned function stops it.
 func startDebugServer(ctx context.Context, addr string, gatherer prometheus.Gatherer) (func(), error) {
 	if addr == "" {
 		return func() {}, nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	// The default gatherer holds the Go and process collectors.
+	mux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, gatherer}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -177,22 +176,6 @@ func installPause(dir, self string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(dir, pauseBinary))
-}
-
-// checkStatic refuses a dynamically linked wincri as the pause binary:
-// the pause rootfs holds no C library for it to load.
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked and cannot serve as the pod's pause process: build wincri with CGO_ENABLED=0, or set [image] sandbox_image: %w", path, errdefs.ErrFailedPrecondition)
-		}
-	}
-	return nil
 }
 
 // oomScoreAdjFloor is wincri's own oom_score_adj: without

@@ -67,3 +67,15 @@ func TestCopyShimLog(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyShimLogLongLines: lines longer than the starting buffer stay
+// whole up to maxShimLogLine.
+func TestCopyShimLogLongLines(t *testing.T) {
+	mid := strings.Repeat("y", 3*shimLogBuffer)
+	var got []string
+	logger := funcr.New(func(_, args string) { got = append(got, args) }, funcr.Options{Verbosity: 2})
+	copyShimLog(logger, strings.NewReader("level=warning msg="+mid+"\r\nlevel=warning msg=next\n"))
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0], "msg="+mid+`"`)
+	assert.Contains(t, got[1], "msg=next")
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"path"
 	"sync"
 	"testing"
 
@@ -176,4 +178,37 @@ func TestNewRejectsBadInput(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	_, err = streaming.New(t.Context(), config.Streaming{Address: "127.0.0.1", Port: port}, &fakeRuntime{})
 	assert.True(t, errors.Is(err, errdefs.ErrUnavailable), "port in use: %v", err)
+}
+
+func TestServerRefusesUnknownTokens(t *testing.T) {
+	srv := newServer(t, &fakeRuntime{})
+	resp, err := srv.GetAttach(&runtime.AttachRequest{ContainerId: "c1", Stdout: true})
+	require.NoError(t, err)
+	u, err := url.Parse(resp.Url)
+	require.NoError(t, err)
+	token := path.Base(u.Path)
+	for _, tt := range []struct{ name, path string }{
+		{"another session kind", "/exec/" + token},
+		{"a used token", "/attach/" + token},
+		{"an unknown token", "/portforward/nope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := http.Get("http://" + srv.Addr() + tt.path)
+			require.NoError(t, err)
+			r.Body.Close()
+			assert.Equal(t, http.StatusNotFound, r.StatusCode)
+		})
+	}
+}
+
+func TestServerValidatesRequests(t *testing.T) {
+	srv := newServer(t, &fakeRuntime{})
+	_, err := srv.GetExec(&runtime.ExecRequest{Cmd: []string{"sh"}, Stdout: true})
+	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, "no container")
+	_, err = srv.GetAttach(&runtime.AttachRequest{ContainerId: "c1"})
+	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, "no stream")
+	_, err = srv.GetExec(&runtime.ExecRequest{ContainerId: "c1", Cmd: []string{"sh"}, Tty: true, Stderr: true})
+	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, "terminal with stderr")
+	_, err = srv.GetPortForward(&runtime.PortForwardRequest{Port: []int32{80}})
+	assert.ErrorIs(t, err, errdefs.ErrInvalidArgument, "no pod")
 }

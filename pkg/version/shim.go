@@ -1,7 +1,6 @@
 package version
 
 import (
-	"debug/buildinfo"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -14,7 +13,7 @@ const runhcsMain = hcsshimModule + "/cmd/containerd-shim-runhcs-v1"
 // executable at path, the hcsshim release it was built from. It is ""
 // for a development build that records no release.
 func ShimBinaryVersion(path string) (string, error) {
-	info, err := buildinfo.ReadFile(path)
+	info, err := readBuildInfo(path)
 	if err != nil {
 		return "", fmt.Errorf("reading the build information of %s: %w", path, err)
 	}

@@ -18,7 +18,7 @@ import (
 // listenAttach admits only peers with the logger's own user id. The
 // state directory is hashed in to keep two wincri instances apart.
 func attachAddress(stateDir, id string) (string, error) {
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		return "", fmt.Errorf("logger: container id %q: %w", id, errdefs.ErrInvalidArgument)
 	}
 	sum := sha256.Sum256([]byte(filepath.Clean(stateDir)))

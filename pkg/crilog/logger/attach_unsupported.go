@@ -16,7 +16,7 @@ import (
 var errAttachUnsupported = fmt.Errorf("live output for attach is supported on Linux and Windows only: %w", errdefs.ErrNotImplemented)
 
 func attachAddress(_, id string) (string, error) {
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		return "", fmt.Errorf("logger: container id %q: %w", id, errdefs.ErrInvalidArgument)
 	}
 	return "", fmt.Errorf("logger: container %s: %w", id, errAttachUnsupported)

@@ -26,7 +26,7 @@ const binaryName = "wincri-logger"
 // ControlAddress is the unix socket the logger of container id listens
 // on: <stateDir>/<id>.sock.
 func ControlAddress(stateDir, id string) (string, error) {
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		return "", fmt.Errorf("logger: container id %q: %w", id, errdefs.ErrInvalidArgument)
 	}
 	return unixSocketPath(stateDir, id)

@@ -26,7 +26,7 @@ const binaryName = "wincri-logger.exe"
 // ControlAddress is the named pipe the logger of container id listens
 // on; its name is derived from stateDir and id.
 func ControlAddress(stateDir, id string) (string, error) {
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		return "", fmt.Errorf("logger: container id %q: %w", id, errdefs.ErrInvalidArgument)
 	}
 	return windowsPipeName(stateDir, id), nil
