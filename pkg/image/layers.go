@@ -33,6 +33,15 @@ type layerStore struct {
 	// leases are the chain ids and blobs of pulls not yet recorded in an
 	// image; garbage collection keeps them.
 	leases map[string]int
+
+	// syncs makes unpacked layers durable, one file system sync serving
+	// every layer finished before it started.
+	syncs groupSync
+}
+
+// sync makes the layer unpacked in dir durable (syncLayer).
+func (l *layerStore) sync(dir string) error {
+	return l.syncs.do(func() error { return syncLayer(dir) })
 }
 
 func newLayerStore(root string) (*layerStore, error) {

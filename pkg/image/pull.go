@@ -208,6 +208,9 @@ type layerJob struct {
 	parent *call
 	source blobSource
 	sem    chan struct{}
+	// downloaded, when set, gives the download slot back once the
+	// layer's data is all in: the sync that follows needs no slot.
+	downloaded func()
 }
 
 // ensureLayer makes one layer present: nothing to do if it is recorded,
@@ -237,6 +240,7 @@ func (s *Service) ensureLayer(ctx context.Context, job layerJob, p *transferProg
 		}
 	}
 	defer release()
+	job.downloaded = release
 	var usage layerUsage
 	streamer, canStream := job.source.(blobStreamer)
 	streamed := canStream && !s.content.Has(job.blob.Digest) && (!unpackNeedsParents || job.parent == nil)
@@ -320,7 +324,10 @@ func (s *Service) unpackFrom(ctx context.Context, job layerJob, r io.Reader, ver
 		err = verify(r)
 	}
 	if err == nil {
-		err = syncLayer(dir)
+		if job.downloaded != nil {
+			job.downloaded()
+		}
+		err = s.layers.sync(dir)
 	}
 	if err != nil {
 		// The unpack's error is the one reported; what is left of its
