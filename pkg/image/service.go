@@ -76,6 +76,9 @@ type Service struct {
 	// unpacks bounds the unpacks running at once.
 	unpacks *limit.Limiter
 	metrics *metrics
+	// listCache keeps the decoded image records between List calls
+	// while the store does not change: kubelet lists every few seconds.
+	listCache listCache
 
 	// mu serialises removals and garbage collection.
 	mu    sync.Mutex
@@ -235,16 +238,16 @@ func (s *Service) List(_ context.Context) ([]Image, error) {
 	var imgs []Image
 	err := s.store.View(func(tx *store.Tx) error {
 		var err error
-		imgs, err = store.List[Image](tx, bucketImages)
+		imgs, err = s.listCache.get(tx, func() ([]Image, error) {
+			imgs, err := store.List[Image](tx, bucketImages)
+			for i := range imgs {
+				s.complete(&imgs[i])
+			}
+			return imgs, err
+		})
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	for i := range imgs {
-		s.complete(&imgs[i])
-	}
-	return imgs, nil
+	return imgs, err
 }
 
 func (s *Service) complete(img *Image) {

@@ -105,6 +105,11 @@ type Tx struct {
 	tx *bolt.Tx
 }
 
+// Version is the number of the last committed write transaction: it
+// changes whenever anything in the store changes, so a cache of decoded
+// records is valid while it stays the same.
+func (t *Tx) Version() int { return t.tx.ID() }
+
 // Put stores v under key.
 func (t *Tx) Put(bucket, key string, v any) error {
 	if key == "" {
