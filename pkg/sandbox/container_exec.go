@@ -151,6 +151,12 @@ func (m *Manager) execStartError(ctx context.Context, s shim.Shim, id string, er
 	} else if gone(serr) {
 		return fmt.Errorf("container %s is gone: %w", id, errdefs.ErrFailedPrecondition)
 	}
+	if cerr := ctx.Err(); cerr != nil {
+		// The caller gave up (kubelet's probe deadline) while runc was
+		// still starting the process, whose stdio then went: runc fails
+		// with "broken pipe". The deadline is the cause, not the runtime.
+		return fmt.Errorf("starting exec in container %s: the request ended while the process started (%v): %w", id, err, cerr)
+	}
 	return fmt.Errorf("starting exec in container %s: %w", id, err)
 }
 

@@ -268,6 +268,27 @@ func TestExecStartErrorOnStoppingContainer(t *testing.T) {
 	assert.Contains(t, err.Error(), "stopped while the exec was starting")
 }
 
+// An exec start that fails after the caller's deadline passed (runc's
+// "broken pipe" once kubelet's probe gave up and the stdio went) is the
+// deadline's fault: the error wraps it, so kubelet sees a probe timeout,
+// not an Internal runtime error (seen in CI's cluster suite,
+// TestExecProbeTimeoutLeavesNoProcess).
+func TestExecStartErrorAfterTheDeadline(t *testing.T) {
+	e := newEnv(t)
+	pod := e.runPod("web")
+	id := e.runContainer(pod, "app")
+	_, _, s, done, err := e.m.runningTask(id)
+	require.NoError(t, err)
+	defer done()
+	startErr := errors.New("OCI runtime exec failed: exec failed: unable to start container process: error executing setns process: signal: broken pipe")
+	ctx, cancel := context.WithDeadline(e.ctx(), time.Now().Add(-time.Second))
+	defer cancel()
+
+	err = e.m.execStartError(ctx, s, id, startErr)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "broken pipe")
+}
+
 // The runc shim can answer an exec's start itself that the container's
 // init is not running (FailedPrecondition, containerd's
 // cmd/containerd-shim-runc-v2/task/service.go, Start) before its exit
