@@ -145,15 +145,7 @@ func TestPodMetricsCoverCritest(t *testing.T) {
 	layer := e.m.dirs.containerLayer(id)
 	require.NoError(t, os.MkdirAll(filepath.Join(layer, "upper"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(layer, "upper", "f"), []byte("hi"), 0o644))
-	for _, task := range []string{podID, id} {
-		require.NoError(t, e.shims.SetStats(task, mustAny(cgroupV1Metrics())))
-	}
-
-	cache := NewStatsCache(time.Hour)
-	cache.procRoot = t.TempDir()
-	pod, err := e.m.PodStatus(podID)
-	require.NoError(t, err)
-	writeProc(t, cache.procRoot, pod.Pid, e.container(id).Pid)
+	cache := statsCacheWithProc(t, e, podID, id)
 
 	pods := e.m.PodStats(e.ctx(), cache, PodFilter{}, StatsOptions{Tasks: true})
 	require.Len(t, pods, 1)
@@ -202,14 +194,7 @@ func TestPodStatsCountTasksOnlyForMetrics(t *testing.T) {
 	e := newEnv(t)
 	podID := e.runPod("tasks")
 	id := e.runContainer(podID, "c")
-	for _, task := range []string{podID, id} {
-		require.NoError(t, e.shims.SetStats(task, mustAny(cgroupV1Metrics())))
-	}
-	cache := NewStatsCache(time.Hour)
-	cache.procRoot = t.TempDir()
-	pod, err := e.m.PodStatus(podID)
-	require.NoError(t, err)
-	writeProc(t, cache.procRoot, pod.Pid, e.container(id).Pid)
+	cache := statsCacheWithProc(t, e, podID, id)
 
 	for _, tc := range []struct {
 		opts      StatsOptions
@@ -223,4 +208,20 @@ func TestPodStatsCountTasksOnlyForMetrics(t *testing.T) {
 		assert.Equal(t, uint64(1), p.Count)
 		assert.Equal(t, tc.wantTasks, p.Tasks != nil, "%+v", tc.opts)
 	}
+}
+
+// statsCacheWithProc gives the pod's sandbox and container tasks cgroup
+// v1 figures in the fake shim and returns a cache whose process table
+// holds their processes.
+func statsCacheWithProc(t *testing.T, e *env, podID, ctrID string) *StatsCache {
+	t.Helper()
+	for _, task := range []string{podID, ctrID} {
+		require.NoError(t, e.shims.SetStats(task, mustAny(cgroupV1Metrics())))
+	}
+	cache := NewStatsCache(time.Hour)
+	cache.procRoot = t.TempDir()
+	pod, err := e.m.PodStatus(podID)
+	require.NoError(t, err)
+	writeProc(t, cache.procRoot, pod.Pid, e.container(ctrID).Pid)
+	return cache
 }
