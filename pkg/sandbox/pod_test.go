@@ -105,8 +105,11 @@ func TestRunPodNetworkFailure(t *testing.T) {
 }
 
 // The shim is launched while the network is set up, from a bundle whose
-// spec carries the sandbox annotations a shim reads at its start; the
-// task is created from the platform's full spec.
+// spec carries the sandbox annotations a shim reads at its start
+// (containerd's cmd/containerd-shim-runc-v2/manager/manager_linux.go,
+// readSpec and groupLabels; hcsshim's cmd/containerd-shim-runhcs-v1
+// start.go, getSpecAnnotations); the task is created from the platform's
+// full spec.
 func TestRunPodLaunchesTheShimBesideTheNetwork(t *testing.T) {
 	e := newEnv(t)
 	var specAtLaunch map[string]string
